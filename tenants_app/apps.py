@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class TenantsAppConfig(AppConfig):
+    name = "tenants_app"
+    verbose_name = "Tenants"
+
+    def ready(self) -> None:
+        from tenants_app import signals  # noqa: F401

@@ -1,0 +1,50 @@
+"""Shared (public schema) models: the tenants, their domains, and the widget-key routes."""
+
+from django.db import models
+from django_tenants.models import DomainMixin, TenantMixin
+
+
+class Tenant(TenantMixin):
+    """A business on the platform; its data lives in its own Postgres schema."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=63, unique=True)
+    is_active = models.BooleanField(default=True)
+    concurrent_call_limit = models.PositiveIntegerField(default=10)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    auto_create_schema = True
+    auto_drop_schema = True
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(concurrent_call_limit__gte=1),
+                name="tenant_concurrent_call_limit_positive",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Domain(DomainMixin):
+    """A host name that resolves to a tenant (e.g. `joes.localhost`)."""
+
+    def __str__(self) -> str:
+        return self.domain
+
+
+class WidgetKeyRoute(models.Model):
+    """Which tenant a publishable widget key belongs to.
+
+    The key itself (persona, origins, active flag) lives in the tenant's schema; this row lets the
+    call endpoint find that schema from the key alone, without scanning every schema.
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="key_routes")
+
+    def __str__(self) -> str:
+        return f"{self.key} -> {self.tenant.slug}"

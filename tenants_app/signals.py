@@ -1,0 +1,1 @@
+"""Every new tenant schema gets its "Support" group: view calls and transcripts, change nothing."""
