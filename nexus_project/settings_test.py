@@ -4,4 +4,6 @@ import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-suite-only")
 
-from nexus_project.settings import *  # noqa: E402, F403
+from nexus_project.settings import *  # noqa: F403
+
+WHITENOISE_USE_FINDERS = True  # static files straight from the apps: no collectstatic in tests

@@ -1,0 +1,46 @@
+"""Fixtures shared by every app's tests: the two example tenants, in real schemas."""
+
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django_tenants.utils import schema_context
+
+from tenants_app.config import config_load
+from tenants_app.models import Tenant
+from tenants_app.platform import platform_ensure
+from tenants_app.services import tenant_onboard
+
+EXAMPLES = Path(__file__).parent / "examples" / "tenants"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database with the platform and the example tenants `joes` and `pizza`."""
+    with django_db_blocker.unblock():
+        platform_ensure(domains=["localhost", "testserver"])
+        for slug in ("joes", "pizza"):
+            tenant_onboard(config=config_load(EXAMPLES / slug / "config.yaml"))
+
+
+@pytest.fixture(autouse=True)
+def _public_schema_after_test():
+    """Never let one test's tenant leak into the next through the shared connection."""
+    yield
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def joes(db) -> Tenant:
+    return Tenant.objects.get(slug="joes")
+
+
+@pytest.fixture
+def pizza(db) -> Tenant:
+    return Tenant.objects.get(slug="pizza")
+
+
+@pytest.fixture
+def in_schema():
+    """`with in_schema(tenant): ...` runs ORM code inside that tenant's schema."""
+    return lambda tenant: schema_context(tenant.schema_name)

@@ -1,0 +1,124 @@
+"""`make run`: the whole product on one machine, on embedded defaults.
+
+Starts the embedded PostgreSQL and Redis (unless `DATABASE_URL` / `REDIS_URL` are set), migrates
+every schema, onboards the example tenants with development logins, starts the ASGI server, prints
+every URL and login, and on Ctrl+C stops everything it started.
+"""
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from nexus_project import embedded
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+def env_file_ensure() -> None:
+    """Create `.env` from `.env.example` on first run, with a fresh secret key."""
+    env_file = BASE_DIR / ".env"
+    if env_file.exists():
+        return
+    template = (BASE_DIR / ".env.example").read_text()
+    key = secrets.token_urlsafe(48)
+    env_file.write_text(template.replace("DJANGO_SECRET_KEY=\n", f"DJANGO_SECRET_KEY={key}\n"))
+    print(f"Created {env_file} (development settings).")
+
+
+def port_free(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def port_pick(host: str, wanted: int) -> int:
+    """`wanted` if it is free, else the next free port (said out loud)."""
+    for port in range(wanted, wanted + 50):
+        if port_free(host, port):
+            if port != wanted:
+                print(f"Port {wanted} is busy: using {port} instead.")
+            return port
+    raise SystemExit(f"No free port in {wanted}..{wanted + 49}; set PORT to a free one.")
+
+
+def manage(*args: str) -> None:
+    subprocess.run([PYTHON, "manage.py", *args], cwd=BASE_DIR, check=True)
+
+
+class Processes:
+    """Child processes, each in its own process group, stopped together."""
+
+    def __init__(self) -> None:
+        self.children: list[tuple[str, subprocess.Popen]] = []
+
+    def start(self, name: str, *command: str) -> None:
+        process = subprocess.Popen(command, cwd=BASE_DIR, start_new_session=True)
+        self.children.append((name, process))
+
+    def wait_any(self) -> str:
+        """Block until one child exits; return its name."""
+        while True:
+            for name, process in self.children:
+                try:
+                    process.wait(timeout=0.5)
+                    return name
+                except subprocess.TimeoutExpired:
+                    continue
+
+    def stop_all(self) -> None:
+        for _, process in self.children:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for name, process in self.children:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                print(f"{name} did not stop in time: killing it.")
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> int:
+    os.chdir(BASE_DIR)
+    env_file_ensure()
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = port_pick(host, int(os.environ.get("PORT", "8000")))
+    signal.signal(signal.SIGTERM, _interrupt)
+    processes = Processes()
+    try:
+        with embedded.services(embedded.data_paths()) as started:
+            for service in started:
+                print(f"Started {service}.")
+            try:
+                manage("migrate_schemas", "--noinput", "-v", "0")
+                manage("demo_setup", "--port", str(port))
+                processes.start(
+                    "daphne",
+                    PYTHON, "-m", "daphne", "-b", host, "-p", str(port),
+                    "nexus_project.asgi:application",
+                )  # fmt: skip
+                print(f"\nNexus is up on http://localhost:{port}/  (Ctrl+C stops everything)\n")
+                print(f"{processes.wait_any()} stopped; shutting down.")
+                return 1
+            finally:
+                processes.stop_all()
+    except KeyboardInterrupt:
+        print("\nStopped.")
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,8 @@
+"""URLs of a tenant's hosts: the business's own admin."""
+
+from django.contrib import admin
+from django.urls import path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,49 @@
+"""The platform operators' admin, served on the public host only."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, User
+
+from tenants_app.models import Domain, Tenant, WidgetKeyRoute
+
+
+class PlatformAdminSite(admin.AdminSite):
+    site_header = "Nexus platform"
+    site_title = "Nexus platform"
+    index_title = "Tenants and operators"
+
+
+platform_admin_site = PlatformAdminSite(name="platform_admin")
+
+
+class DomainInline(admin.TabularInline):
+    model = Domain
+    extra = 0
+
+
+@admin.register(Tenant, site=platform_admin_site)
+class TenantAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "schema_name", "is_active", "concurrent_call_limit"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "slug"]
+    inlines = [DomainInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["schema_name"] if obj else []
+
+
+@admin.register(WidgetKeyRoute, site=platform_admin_site)
+class WidgetKeyRouteAdmin(admin.ModelAdmin):
+    list_display = ["key", "tenant"]
+    list_filter = ["tenant"]
+    search_fields = ["key"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+platform_admin_site.register(User, UserAdmin)
+platform_admin_site.register(Group, GroupAdmin)

@@ -1,0 +1,219 @@
+"""A tenant's `config.yaml`: its schema, parsing with errors that name the field, and export.
+
+The shape extends the original `config.yaml` (`tenant_id`, `voice_settings`, `system_prompt`,
+`enabled_tools`) with what a real tenant needs; see `examples/tenants/*/config.yaml`.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+from django.core.exceptions import ValidationError
+
+from voice.models import VoiceProvider
+from voice.origins import origin_normalize
+from voice.sidecar.voices import VOICE_IDS
+
+SLUG = r"^[a-z][a-z0-9_]{1,40}$"
+
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["tenant_id", "voice_settings", "system_prompt"],
+    "properties": {
+        "tenant_id": {"type": "string", "pattern": SLUG},
+        "display_name": {"type": "string", "minLength": 1, "maxLength": 200},
+        "domains": {"type": "array", "items": {"type": "string", "minLength": 3}},
+        "concurrent_call_limit": {"type": "integer", "minimum": 1},
+        "agent": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "slug": {"type": "string", "pattern": r"^[a-z0-9][a-z0-9-]{0,62}$"},
+                "name": {"type": "string", "minLength": 1, "maxLength": 100},
+                "language": {"type": "string", "minLength": 2, "maxLength": 16},
+            },
+        },
+        "voice_settings": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["provider", "voice_id"],
+            "properties": {
+                "provider": {"enum": list(VoiceProvider.values)},
+                "voice_id": {"enum": list(VOICE_IDS)},
+            },
+        },
+        "system_prompt": {"type": "string", "minLength": 1},
+        "greeting": {"type": "string", "maxLength": 300},
+        "knowledge": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["title", "content"],
+                "properties": {
+                    "title": {"type": "string", "minLength": 1, "maxLength": 200},
+                    "content": {"type": "string", "minLength": 1},
+                },
+            },
+        },
+        "enabled_tools": {
+            "type": "array",
+            "items": {
+                "oneOf": [
+                    {"type": "string", "pattern": r"^[a-z][a-z0-9_]*$"},
+                    {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["name"],
+                        "properties": {
+                            "name": {"type": "string", "pattern": r"^[a-z][a-z0-9_]*$"},
+                            "settings": {"type": "object"},
+                        },
+                    },
+                ]
+            },
+        },
+        "widget": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"allowed_origins": {"type": "array", "items": {"type": "string"}}},
+        },
+        "admins": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["username"],
+                "properties": {
+                    "username": {"type": "string", "minLength": 1, "maxLength": 150},
+                    "email": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be onboarded; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    title: str
+    content: str
+
+
+@dataclass(frozen=True)
+class ToolSetting:
+    name: str
+    settings: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Admin:
+    username: str
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class TenantConfig:
+    """A validated tenant configuration, with every default filled in."""
+
+    tenant_id: str
+    display_name: str
+    domains: list[str]
+    concurrent_call_limit: int
+    agent_slug: str
+    agent_name: str
+    language: str
+    voice_provider: str
+    voice_id: str
+    system_prompt: str
+    greeting: str
+    knowledge: list[Knowledge]
+    enabled_tools: list[ToolSetting]
+    allowed_origins: list[str]
+    admins: list[Admin]
+
+
+def _field_path(error: jsonschema.ValidationError) -> str:
+    return ".".join(str(part) for part in error.absolute_path) or "(top level)"
+
+
+def config_parse(data: Any, *, source: str = "config") -> TenantConfig:
+    """Validate a loaded config mapping and fill in the defaults."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping of settings, got {type(data).__name__}")
+    errors = sorted(jsonschema.Draft202012Validator(SCHEMA).iter_errors(data), key=str)
+    if errors:
+        details = "; ".join(f"{_field_path(e)}: {e.message}" for e in errors)
+        raise ConfigError(f"{source}: {details}")
+    tenant_id = data["tenant_id"]
+    widget = data.get("widget", {})
+    try:
+        origins = [origin_normalize(origin) for origin in widget.get("allowed_origins", [])]
+    except ValidationError as error:
+        raise ConfigError(f"{source}: widget.allowed_origins: {error.messages[0]}") from error
+    agent = data.get("agent", {})
+    display_name = data.get("display_name", tenant_id)
+    return TenantConfig(
+        tenant_id=tenant_id,
+        display_name=display_name,
+        domains=data.get("domains", [f"{tenant_id.replace('_', '-')}.localhost"]),
+        concurrent_call_limit=data.get("concurrent_call_limit", 10),
+        agent_slug=agent.get("slug", "assistant"),
+        agent_name=agent.get("name", f"{display_name} assistant"),
+        language=agent.get("language", "en"),
+        voice_provider=data["voice_settings"]["provider"],
+        voice_id=data["voice_settings"]["voice_id"],
+        system_prompt=data["system_prompt"].strip(),
+        greeting=data.get("greeting", "").strip(),
+        knowledge=[Knowledge(k["title"], k["content"].strip()) for k in data.get("knowledge", [])],
+        enabled_tools=[
+            ToolSetting(tool) if isinstance(tool, str) else ToolSetting(**tool)
+            for tool in data.get("enabled_tools", [])
+        ],
+        allowed_origins=origins,
+        admins=[Admin(**admin) for admin in data.get("admins", [])],
+    )
+
+
+def config_load(path: Path) -> TenantConfig:
+    """Read and validate a `config.yaml` file."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot be read ({error.strerror})") from error
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML: {error}") from error
+    return config_parse(data, source=str(path))
+
+
+def config_dump(config: TenantConfig) -> str:
+    """The YAML text of a configuration, in the same shape `config_load` reads."""
+    data = {
+        "tenant_id": config.tenant_id,
+        "display_name": config.display_name,
+        "domains": config.domains,
+        "concurrent_call_limit": config.concurrent_call_limit,
+        "agent": {
+            "slug": config.agent_slug,
+            "name": config.agent_name,
+            "language": config.language,
+        },
+        "voice_settings": {"provider": config.voice_provider, "voice_id": config.voice_id},
+        "system_prompt": config.system_prompt,
+        "greeting": config.greeting,
+        "knowledge": [{"title": k.title, "content": k.content} for k in config.knowledge],
+        "enabled_tools": [
+            {"name": t.name, "settings": t.settings} if t.settings else t.name
+            for t in config.enabled_tools
+        ],
+        "widget": {"allowed_origins": config.allowed_origins},
+        "admins": [{"username": a.username, "email": a.email} for a in config.admins],
+    }
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)

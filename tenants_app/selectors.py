@@ -1,0 +1,49 @@
+"""Reads of tenants: lookup by slug, and a tenant's configuration for export."""
+
+from django.contrib.auth import get_user_model
+from django_tenants.utils import schema_context
+
+from tenants_app.config import Admin, Knowledge, TenantConfig, ToolSetting
+from tenants_app.models import Tenant
+from tenants_app.services import WEBSITE_KEY_LABEL
+from voice.models import Persona
+
+
+def tenant_get(*, slug: str) -> Tenant:
+    """The tenant with this slug; `Tenant.DoesNotExist` names it when there is none."""
+    try:
+        return Tenant.objects.exclude(schema_name="public").get(slug=slug)
+    except Tenant.DoesNotExist:
+        raise Tenant.DoesNotExist(f"no tenant {slug!r}") from None
+
+
+def tenant_config_export(*, tenant: Tenant, agent_slug: str | None = None) -> TenantConfig:
+    """The configuration that, onboarded, reproduces this tenant and its (first) agent."""
+    domains = [d.domain for d in tenant.domains.order_by("-is_primary", "id")]
+    with schema_context(tenant.schema_name):
+        personas = Persona.objects.order_by("id")
+        persona = personas.get(slug=agent_slug) if agent_slug else personas.first()
+        if persona is None:
+            raise Persona.DoesNotExist(f"tenant {tenant.slug!r} has no agent to export")
+        website_key = persona.widget_keys.filter(label=WEBSITE_KEY_LABEL).first()
+        admins = get_user_model().objects.filter(is_superuser=True).order_by("id")
+        return TenantConfig(
+            tenant_id=tenant.schema_name,
+            display_name=tenant.name,
+            domains=domains,
+            concurrent_call_limit=tenant.concurrent_call_limit,
+            agent_slug=persona.slug,
+            agent_name=persona.name,
+            language=persona.language,
+            voice_provider=persona.voice_provider,
+            voice_id=persona.voice_id,
+            system_prompt=persona.system_prompt,
+            greeting=persona.greeting,
+            knowledge=[Knowledge(k.title, k.content) for k in persona.knowledge.all()],
+            enabled_tools=[
+                ToolSetting(t.tool_name, t.settings)
+                for t in persona.tools.filter(is_enabled=True).order_by("id")
+            ],
+            allowed_origins=website_key.allowed_origins if website_key else [],
+            admins=[Admin(u.username, u.email) for u in admins],
+        )

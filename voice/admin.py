@@ -1,0 +1,107 @@
+"""A tenant's own admin: personas with their knowledge and tools, widget keys, and calls."""
+
+from django.contrib import admin, messages
+from django.db.models import Count
+
+from tools_registry.admin import ToolEnablementInline, ToolInvocationInline
+from voice.forms import WidgetKeyForm
+from voice.models import Call, KnowledgeItem, Persona, TranscriptEntry, WidgetKey
+from voice.services import widget_key_create, widget_key_delete, widget_key_revoke
+
+
+class KnowledgeInline(admin.StackedInline):
+    model = KnowledgeItem
+    extra = 0
+    fields = ["title", "content", "position"]
+
+
+@admin.register(Persona)
+class PersonaAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "voice_id", "language", "is_active", "updated_at"]
+    list_filter = ["is_active", "voice_id"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [KnowledgeInline, ToolEnablementInline]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "is_active"]}),
+        ("Conversation", {"fields": ["system_prompt", "greeting", "language"]}),
+        ("Voice", {"fields": ["voice_provider", "voice_id"]}),
+    ]
+
+
+@admin.register(WidgetKey)
+class WidgetKeyAdmin(admin.ModelAdmin):
+    form = WidgetKeyForm
+    list_display = ["key", "label", "persona", "origins", "is_active", "created_at"]
+    list_filter = ["is_active", "persona"]
+    actions = ["revoke"]
+
+    @admin.display(description="Allowed origins")
+    def origins(self, obj: WidgetKey) -> str:
+        return ", ".join(obj.allowed_origins)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["key", "is_active", "revoked_at"] if obj else []
+
+    def get_fields(self, request, obj=None):
+        fields = ["label", "persona", "allowed_origins"]
+        return ["key", *fields, "is_active", "revoked_at"] if obj else fields
+
+    def save_model(self, request, obj: WidgetKey, form, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        created = widget_key_create(
+            tenant=request.tenant,
+            persona=obj.persona,
+            allowed_origins=obj.allowed_origins,
+            label=obj.label,
+        )
+        obj.pk, obj.key = created.pk, created.key
+        messages.info(request, f"Widget key created: {created.key}")
+
+    def delete_model(self, request, obj: WidgetKey) -> None:
+        widget_key_delete(widget_key=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for widget_key in queryset:
+            widget_key_delete(widget_key=widget_key)
+
+    @admin.action(description="Revoke selected keys", permissions=["change"])
+    def revoke(self, request, queryset) -> None:
+        for widget_key in queryset:
+            widget_key_revoke(widget_key=widget_key)
+        messages.info(request, f"{queryset.count()} key(s) revoked.")
+
+
+class TranscriptInline(admin.TabularInline):
+    model = TranscriptEntry
+    extra = 0
+    can_delete = False
+    fields = ["sequence", "start_ms", "role", "text", "interrupted"]
+    readonly_fields = fields
+    ordering = ["sequence"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Call)
+class CallAdmin(admin.ModelAdmin):
+    list_display = ["started_at", "persona", "mode", "status", "end_reason", "entries"]
+    list_filter = [("started_at", admin.DateFieldListFilter), "persona", "status", "mode"]
+    readonly_fields = [f.name for f in Call._meta.fields]
+    inlines = [TranscriptInline, ToolInvocationInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(entry_count=Count("transcript"))
+
+    @admin.display(description="Transcript entries", ordering="entry_count")
+    def entries(self, obj: Call) -> int:
+        return obj.entry_count
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
