@@ -3,7 +3,10 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 TEST_DATA_DIR ?= $(CURDIR)/.data/test
 
-.PHONY: run test lint format bench clean
+# Debian packages the tests need: espeak-ng makes the speech fixtures.
+SYSTEM_PACKAGES := espeak-ng
+
+.PHONY: run test lint format bench clean system-packages
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -18,7 +21,16 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 run: $(VENV)/.runtime
 	$(PYTHON) -m nexus_project.launcher
 
-test: $(VENV)/.dev
+system-packages:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages: $$missing"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		{ $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; } \
+		|| { echo "Could not install $$missing: install them (apt-get install $$missing) and run again."; exit 1; }; \
+	fi
+
+test: $(VENV)/.dev system-packages
 	NEXUS_DATA_DIR=$(TEST_DATA_DIR) $(PYTHON) -m nexus_project.embedded -- $(PYTHON) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev

@@ -105,6 +105,15 @@ def main() -> int:
             try:
                 manage("migrate_schemas", "--noinput", "-v", "0")
                 manage("demo_setup", "--port", str(port))
+                if not os.environ.get("PERSONAPLEX_URLS"):
+                    sidecar_port = port_pick(host, int(os.environ.get("SIDECAR_PORT", "8998")))
+                    processes.start(
+                        "sidecar emulator",
+                        PYTHON, "manage.py", "run_sidecar",
+                        "--host", host, "--port", str(sidecar_port),
+                    )  # fmt: skip
+                    os.environ["PERSONAPLEX_URLS"] = f"ws://{host}:{sidecar_port}"
+                    print(f"PersonaPlex emulator on {os.environ['PERSONAPLEX_URLS']}")
                 processes.start(
                     "daphne",
                     PYTHON, "-m", "daphne", "-b", host, "-p", str(port),

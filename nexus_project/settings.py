@@ -121,3 +121,14 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# The PersonaPlex sidecars (docs/operations.md): a pool, one call per sidecar at a time.
+PERSONAPLEX_URLS = env.list("PERSONAPLEX_URLS", default=[])
+PERSONAPLEX_HANDSHAKE_TIMEOUT = env.float("PERSONAPLEX_HANDSHAKE_TIMEOUT", default=30.0)
+PERSONAPLEX_CA_FILE = env("PERSONAPLEX_CA_FILE", default=None)
+PERSONAPLEX_RETRY_INITIAL = env.float("PERSONAPLEX_RETRY_INITIAL", default=1.0)
+PERSONAPLEX_RETRY_MAX = env.float("PERSONAPLEX_RETRY_MAX", default=30.0)
+
+# The text agent and the caller's speech-to-text.
+NEXUS_AGENT = env("NEXUS_AGENT", default="offline")
+NEXUS_SPEECH_TO_TEXT = env("NEXUS_SPEECH_TO_TEXT", default="offline")

@@ -2,10 +2,12 @@
 
 from django.contrib import admin, messages
 from django.db.models import Count
+from django.utils.html import format_html
 
 from tools_registry.admin import ToolEnablementInline, ToolInvocationInline
 from voice.forms import WidgetKeyForm
 from voice.models import Call, KnowledgeItem, Persona, TranscriptEntry, WidgetKey
+from voice.prompt import PROMPT_LIMIT, persona_prompt_build
 from voice.services import widget_key_create, widget_key_delete, widget_key_revoke
 
 
@@ -22,11 +24,32 @@ class PersonaAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [KnowledgeInline, ToolEnablementInline]
+    readonly_fields = ["voice_prompt"]
     fieldsets = [
         (None, {"fields": ["name", "slug", "is_active"]}),
         ("Conversation", {"fields": ["system_prompt", "greeting", "language"]}),
-        ("Voice", {"fields": ["voice_provider", "voice_id"]}),
+        ("Voice", {"fields": ["voice_provider", "voice_id", "voice_prompt"]}),
     ]
+
+    @admin.display(description="Prompt sent to the voice model")
+    def voice_prompt(self, obj: Persona) -> str:
+        if obj.pk is None:
+            return "Shown once the persona is saved."
+        build = persona_prompt_build(
+            system_prompt=obj.system_prompt,
+            greeting=obj.greeting,
+            knowledge=[(k.title, k.content) for k in obj.knowledge.all()],
+        )
+        if not build.knowledge_cut:
+            return build.text
+        return format_html(
+            "<strong>Knowledge was cut: {} of {} items fit in the voice model's {}-character "
+            "prompt; the agent's text answers still use all of it.</strong><br>{}",
+            build.knowledge_included,
+            build.knowledge_total,
+            PROMPT_LIMIT,
+            build.text,
+        )
 
 
 @admin.register(WidgetKey)

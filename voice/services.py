@@ -1,4 +1,4 @@
-"""Writes to the voice models that span more than one row or schema."""
+"""Writes to the voice models: widget keys (with their public routes), calls, transcripts."""
 
 import secrets
 
@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tenants_app.models import Tenant, WidgetKeyRoute
-from voice.models import Persona, WidgetKey
+from voice.models import Call, CallStatus, Persona, TranscriptEntry, WidgetKey
 
 KEY_PREFIX = "pk_"
 
@@ -40,3 +40,54 @@ def widget_key_delete(*, widget_key: WidgetKey) -> None:
     """Delete a key together with its public route."""
     WidgetKeyRoute.objects.filter(key=widget_key.key).delete()
     widget_key.delete()
+
+
+@transaction.atomic
+def call_start(
+    *, tenant: Tenant, persona_id: int, widget_key_id: int | None, mode: str
+) -> Call | None:
+    """Open a call row, or return None when the tenant's concurrent-call limit is reached.
+
+    Runs in `tenant`'s schema. Locking the tenant row serializes concurrent starts across
+    processes, so the limit holds under a burst of callers.
+    """
+    limit = Tenant.objects.select_for_update().get(pk=tenant.pk).concurrent_call_limit
+    if Call.objects.filter(status=CallStatus.ACTIVE).count() >= limit:
+        return None
+    return Call.objects.create(persona_id=persona_id, widget_key_id=widget_key_id, mode=mode)
+
+
+def call_end(*, call_id: str, reason: str, metrics: dict | None = None) -> None:
+    """Close a call with its end reason (idempotent: the first reason stays)."""
+    Call.objects.filter(pk=call_id, status=CallStatus.ACTIVE).update(
+        status=CallStatus.ENDED,
+        ended_at=timezone.now(),
+        end_reason=reason,
+        metrics=metrics or {},
+    )
+
+
+def call_mode_set(*, call_id: str, mode: str) -> None:
+    Call.objects.filter(pk=call_id).update(mode=mode)
+
+
+def transcript_entry_add(
+    *,
+    call_id: str,
+    sequence: int,
+    role: str,
+    text: str,
+    start_ms: int,
+    end_ms: int,
+    interrupted: bool = False,
+) -> TranscriptEntry:
+    """Store one final transcript entry."""
+    return TranscriptEntry.objects.create(
+        call_id=call_id,
+        sequence=sequence,
+        role=role,
+        text=text,
+        start_ms=start_ms,
+        end_ms=max(end_ms, start_ms),
+        interrupted=interrupted,
+    )

@@ -1,0 +1,63 @@
+"""What every wire format shares: the internal PCM format, the error type, the interfaces.
+
+Inside Nexus all audio is PCM24k: mono, signed 16-bit, 24 000 Hz, as a 1-D ``numpy.int16``
+array. A caller decoder turns one caller's wire bytes into PCM24k; an encoder turns PCM24k into
+the messages to send. Both are per call (they hold codec state) and never shared between calls.
+"""
+
+from typing import Protocol
+
+import av
+import numpy as np
+
+PCM_RATE = 24_000
+
+
+class AudioDecodeError(Exception):
+    """Input that cannot be decoded. The decoder that raised it stays usable: feed it on."""
+
+
+class CallerDecoder(Protocol):
+    def decode(self, data: bytes) -> np.ndarray:
+        """Feed wire bytes in any chunking; return the PCM24k decoded so far (maybe empty)."""
+        ...
+
+    def flush(self) -> np.ndarray:
+        """End of input: return the PCM24k still buffered. The decoder is finished."""
+        ...
+
+    def close(self) -> None:
+        """Release the decoder's resources (idempotent)."""
+        ...
+
+
+class AudioEncoder(Protocol):
+    def encode(self, pcm: np.ndarray) -> list[bytes]:
+        """Feed PCM24k of any length; return the messages to send now, in order."""
+        ...
+
+    def flush(self) -> list[bytes]:
+        """End of stream: return the last messages. The encoder is finished."""
+        ...
+
+
+def empty_pcm() -> np.ndarray:
+    return np.zeros(0, dtype=np.int16)
+
+
+def join_pcm(parts: list[np.ndarray]) -> np.ndarray:
+    """Concatenate PCM24k chunks (no copy for a single chunk)."""
+    if not parts:
+        return empty_pcm()
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+class PcmResampler:
+    """Any PyAV audio frames -> PCM24k, streaming: the filter state spans calls, so no clicks."""
+
+    def __init__(self) -> None:
+        self._resampler = av.AudioResampler(format="s16", layout="mono", rate=PCM_RATE)
+
+    def convert(self, frame: av.AudioFrame | None) -> np.ndarray:
+        """Resample one frame; ``None`` drains the filter at the end of the stream."""
+        return join_pcm([f.to_ndarray().reshape(-1) for f in self._resampler.resample(frame)])

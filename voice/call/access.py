@@ -1,0 +1,106 @@
+"""Who may call which agent: resolving tenant and persona once, at the WebSocket handshake.
+
+Runs on the DB thread (sync). A widget key is found through its public route, so no tenant schema
+is ever scanned; an admin "test call" names the persona and is let in by the tenant's own session.
+"""
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.backends.db import SessionStore
+from django.db import connection
+
+from tenants_app.models import Domain, Tenant, WidgetKeyRoute
+from voice.call.protocol import CallParams, CallRefused, CloseCode
+from voice.models import Persona, WidgetKey
+from voice.origins import origin_allowed
+
+
+@dataclass(frozen=True)
+class AgentSnapshot:
+    """What a call needs to know about its persona, read once when the call starts."""
+
+    persona_id: int
+    slug: str
+    name: str
+    system_prompt: str
+    greeting: str
+    voice_id: str
+    language: str
+    knowledge: tuple[tuple[str, str], ...]
+    tools: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CallAccess:
+    tenant: Tenant
+    agent: AgentSnapshot
+    widget_key_id: int | None
+
+
+def agent_snapshot(persona: Persona) -> AgentSnapshot:
+    return AgentSnapshot(
+        persona_id=persona.pk,
+        slug=persona.slug,
+        name=persona.name,
+        system_prompt=persona.system_prompt,
+        greeting=persona.greeting,
+        voice_id=persona.voice_id,
+        language=persona.language,
+        knowledge=tuple((k.title, k.content) for k in persona.knowledge.all()),
+        tools=tuple(persona.tools.filter(is_enabled=True).values_list("tool_name", flat=True)),
+    )
+
+
+def call_access_resolve(
+    *, params: CallParams, origin: str | None, host: str, session_key: str | None
+) -> CallAccess:
+    """The tenant and agent a connection may call, or CallRefused with the protocol's code."""
+    if params.key:
+        return _by_widget_key(params.key, origin)
+    return _by_admin_session(params.agent or "", origin, host, session_key)
+
+
+def _by_widget_key(key: str, origin: str | None) -> CallAccess:
+    route = WidgetKeyRoute.objects.select_related("tenant").filter(key=key).first()
+    if route is None:
+        raise CallRefused(CloseCode.BAD_KEY, "unknown widget key")
+    tenant = route.tenant
+    if not tenant.is_active:
+        raise CallRefused(CloseCode.NOT_FOUND, "tenant is inactive")
+    connection.set_tenant(tenant)
+    try:
+        widget_key = WidgetKey.objects.select_related("persona").filter(key=key).first()
+        if widget_key is None or not widget_key.is_active:
+            raise CallRefused(CloseCode.BAD_KEY, "widget key revoked")
+        if not origin_allowed(origin, widget_key.allowed_origins):
+            raise CallRefused(CloseCode.ORIGIN_NOT_ALLOWED, f"origin {origin!r} not allowed")
+        if not widget_key.persona.is_active:
+            raise CallRefused(CloseCode.NOT_FOUND, "agent is inactive")
+        return CallAccess(tenant, agent_snapshot(widget_key.persona), widget_key.pk)
+    finally:
+        connection.set_schema_to_public()
+
+
+def _by_admin_session(
+    slug: str, origin: str | None, host: str, session_key: str | None
+) -> CallAccess:
+    hostname = host.split(":")[0].lower()
+    domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
+    if domain is None or domain.tenant.schema_name == "public" or not domain.tenant.is_active:
+        raise CallRefused(CloseCode.NOT_FOUND, f"no active tenant at {hostname!r}")
+    if not origin or urlsplit(origin).netloc.lower() != host.lower():
+        raise CallRefused(CloseCode.ORIGIN_NOT_ALLOWED, "a test call must come from its own admin")
+    connection.set_tenant(domain.tenant)
+    try:
+        user_id = SessionStore(session_key).get("_auth_user_id") if session_key else None
+        user = get_user_model().objects.filter(pk=user_id, is_active=True, is_staff=True).first()
+        if user is None:
+            raise CallRefused(CloseCode.BAD_KEY, "a test call needs a logged-in admin session")
+        persona = Persona.objects.filter(slug=slug, is_active=True).first()
+        if persona is None:
+            raise CallRefused(CloseCode.NOT_FOUND, f"no active agent {slug!r}")
+        return CallAccess(domain.tenant, agent_snapshot(persona), None)
+    finally:
+        connection.set_schema_to_public()

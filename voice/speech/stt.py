@@ -1,0 +1,28 @@
+"""Speech-to-text for the caller's side: the provider interface and the factory.
+
+A provider turns one utterance (PCM24k, as cut by the VAD) into lowercase text. Providers are
+shared by the calls of a process: ``transcribe`` must be safe to await concurrently and must
+never block the event loop.
+"""
+
+from typing import Protocol
+
+import numpy as np
+
+PROVIDERS = ("offline",)
+
+
+class SpeechToText(Protocol):
+    async def transcribe(self, pcm: np.ndarray) -> str:
+        """One utterance of PCM24k -> lowercase text, or "" when nothing was recognized."""
+        ...
+
+
+def speech_to_text(name: str = "offline") -> SpeechToText:
+    """The provider called ``name``: "offline" (pocketsphinx, no network)."""
+    if name == "offline":
+        # Imported here: only a process that transcribes pays for pocketsphinx.
+        from voice.speech.pocketsphinx_stt import PocketsphinxSpeechToText
+
+        return PocketsphinxSpeechToText()
+    raise ValueError(f"unknown speech-to-text provider {name!r}; known: {', '.join(PROVIDERS)}")

@@ -1,0 +1,88 @@
+"""Streaming voice-activity detection on PCM24k: barge-in and cutting the caller's turns.
+
+Each 20 ms frame is voiced when it is loud enough (an energy floor, so quiet noise and a faint
+echo of the agent's own voice never count, whatever webrtcvad thinks of them) and webrtcvad
+calls it speech. Hysteresis turns frames into events: speech starts after ``start_ms`` of
+consecutive voiced frames and ends after ``end_ms`` of consecutive unvoiced ones.
+
+Event times are stream time, in ms from the first sample fed, at the end of the frame that
+decided: speech began ``start_ms`` before a ``SpeechStarted`` and stopped ``end_ms`` before a
+``SpeechEnded``. Audio may be fed in any chunk size; the events do not depend on it.
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import webrtcvad
+
+from voice.audio.base import PCM_RATE
+from voice.speech.resample import OUT_RATE, Resampler24kTo16k
+
+FRAME_MS = 20
+FRAME_SAMPLES = PCM_RATE * FRAME_MS // 1000
+FULL_SCALE = 32768.0  # dBFS is RMS relative to int16 full scale, as in voice.audio.analysis
+
+
+@dataclass(frozen=True)
+class SpeechStarted:
+    at_ms: int
+
+
+@dataclass(frozen=True)
+class SpeechEnded:
+    at_ms: int
+
+
+VadEvent = SpeechStarted | SpeechEnded
+
+
+class VoiceActivityDetector:
+    """One per audio stream (it holds state); feed PCM24k, get start/end events."""
+
+    def __init__(
+        self,
+        *,
+        aggressiveness: int = 3,
+        start_ms: int = 120,
+        end_ms: int = 600,
+        min_dbfs: float = -45.0,
+    ) -> None:
+        if start_ms <= 0 or end_ms <= 0:
+            raise ValueError("start_ms and end_ms must be positive")
+        self._vad = webrtcvad.Vad(aggressiveness)  # raises ValueError outside 0..3
+        self._resampler = Resampler24kTo16k()
+        self._start_frames = math.ceil(start_ms / FRAME_MS)
+        self._end_frames = math.ceil(end_ms / FRAME_MS)
+        self._min_rms = FULL_SCALE * 10 ** (min_dbfs / 20)
+        self._pending = np.zeros(0, dtype=np.int16)
+        self._frames_done = 0
+        self._run = 0  # consecutive frames that disagree with the current state
+        self._speaking = False
+
+    @property
+    def speaking(self) -> bool:
+        """Whether the caller is speaking, as of the last complete frame."""
+        return self._speaking
+
+    def feed(self, pcm: np.ndarray) -> list[VadEvent]:
+        """Feed PCM24k of any length; return the events of the frames it completed."""
+        samples = np.concatenate((self._pending, np.asarray(pcm, dtype=np.int16).reshape(-1)))
+        usable = len(samples) - len(samples) % FRAME_SAMPLES
+        self._pending = samples[usable:].copy()  # a copy: never pin the caller's big buffer
+        if not usable:
+            return []
+        frames = samples[:usable].reshape(-1, FRAME_SAMPLES)
+        # The resampler runs on every frame, quiet or not, so its filter history stays continuous.
+        frames_16k = self._resampler.process(samples[:usable]).reshape(len(frames), -1)
+        levels = np.sqrt(np.mean(np.square(frames, dtype=np.float32), axis=1))
+        events: list[VadEvent] = []
+        for level, frame_16k in zip(levels, frames_16k, strict=True):
+            voiced = level >= self._min_rms and self._vad.is_speech(frame_16k.tobytes(), OUT_RATE)
+            self._frames_done += 1
+            self._run = self._run + 1 if voiced != self._speaking else 0
+            if self._run >= (self._end_frames if self._speaking else self._start_frames):
+                self._speaking, self._run = not self._speaking, 0
+                at_ms = self._frames_done * FRAME_MS
+                events.append(SpeechStarted(at_ms) if self._speaking else SpeechEnded(at_ms))
+        return events

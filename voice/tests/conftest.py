@@ -1,0 +1,109 @@
+"""Fixtures for call tests: committed widget keys and a caller that speaks the protocol.
+
+The consumer reaches the database from Channels' DB thread, outside the test's transaction, so
+call tests write their rows from that thread too (committed) and assert on their own call ids.
+"""
+
+import json
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django_tenants.utils import schema_context
+
+from nexus_project.asgi import application
+from tenants_app.models import Tenant
+from voice.models import Call, Persona
+from voice.services import widget_key_create
+
+JOES_ORIGIN = "http://joes.localhost:8000"
+PIZZA_ORIGIN = "http://pizza.localhost:8000"
+
+
+@dataclass(frozen=True)
+class Key:
+    tenant: Tenant
+    key: str
+    origin: str
+
+
+@database_sync_to_async
+def _key(slug: str, origin: str) -> Key:
+    tenant = Tenant.objects.get(slug=slug)
+    with schema_context(tenant.schema_name):
+        persona = Persona.objects.order_by("id").first()
+        widget_key = widget_key_create(tenant=tenant, persona=persona, allowed_origins=[origin])
+    return Key(tenant, widget_key.key, origin)
+
+
+@pytest.fixture
+async def joes_key(db) -> Key:
+    return await _key("joes", JOES_ORIGIN)
+
+
+@pytest.fixture
+async def pizza_key(db) -> Key:
+    return await _key("pizza", PIZZA_ORIGIN)
+
+
+class Caller:
+    """A test client of `/ws/call/`, reading JSON and audio frames apart."""
+
+    def __init__(self, communicator: WebsocketCommunicator) -> None:
+        self.ws = communicator
+        self.audio: list[bytes] = []
+
+    async def receive(self, timeout: float = 5) -> dict:
+        """The next JSON message (audio frames met on the way are kept in `self.audio`)."""
+        while True:
+            frame = await self.ws.receive_output(timeout)
+            if frame["type"] == "websocket.close":
+                return {"type": "<closed>", "code": frame.get("code")}
+            if frame.get("bytes") is not None:
+                self.audio.append(frame["bytes"])
+                continue
+            return json.loads(frame["text"])
+
+    async def receive_until(self, kind: str, timeout: float = 10, **fields) -> dict:
+        """Skip messages until one of type `kind` with the given field values."""
+        while True:
+            message = await self.receive(timeout)
+            if message["type"] == "<closed>" and kind != "<closed>":
+                raise AssertionError(f"socket closed while waiting for {kind}")
+            if message["type"] == kind and all(message.get(k) == v for k, v in fields.items()):
+                return message
+
+    async def send(self, message: dict) -> None:
+        await self.ws.send_to(text_data=json.dumps(message))
+
+    async def send_audio(self, data: bytes) -> None:
+        await self.ws.send_to(bytes_data=data)
+
+
+@asynccontextmanager
+async def call(query: str, *, origin: str | None, host: str = "localhost:8000", cookie: str = ""):
+    """Connect a `Caller` to `/ws/call/?<query>`; disconnect on the way out."""
+    headers = [(b"host", host.encode())]
+    if origin:
+        headers.append((b"origin", origin.encode()))
+    if cookie:
+        headers.append((b"cookie", cookie.encode()))
+    communicator = WebsocketCommunicator(application, f"/ws/call/?{query}", headers=headers)
+    connected, code = await communicator.connect(timeout=10)
+    caller = Caller(communicator)
+    caller.connected, caller.close_code = connected, code
+    try:
+        yield caller
+    finally:
+        await communicator.disconnect(timeout=10)
+
+
+@database_sync_to_async
+def stored_call(tenant: Tenant, call_id: str) -> tuple[Call | None, list[tuple[str, str]]]:
+    """The call row and its transcript (role, text) as stored in `tenant`'s schema."""
+    with schema_context(tenant.schema_name):
+        row = Call.objects.select_related("persona").filter(pk=call_id).first()
+        entries = list(row.transcript.values_list("role", "text")) if row else []
+        return row, entries

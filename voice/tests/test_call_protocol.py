@@ -1,0 +1,259 @@
+"""The caller protocol, row by row: refusals, messages, bad input (text path, no sidecar)."""
+
+import asyncio
+
+import pytest
+from channels.db import database_sync_to_async
+from django_tenants.utils import schema_context
+
+from tenants_app.models import Tenant
+from voice.call import session as session_module
+from voice.models import CallStatus, Persona, WidgetKey
+from voice.services import widget_key_revoke
+from voice.tests.conftest import JOES_ORIGIN, call, stored_call
+
+pytestmark = pytest.mark.asyncio
+
+
+@pytest.fixture(autouse=True)
+def no_sidecars(settings):
+    settings.PERSONAPLEX_URLS = []
+
+
+@database_sync_to_async
+def revoke(key) -> None:
+    with schema_context(key.tenant.schema_name):
+        widget_key_revoke(widget_key=WidgetKey.objects.get(key=key.key))
+
+
+@database_sync_to_async
+def set_active(model, tenant: Tenant | None, active: bool) -> None:
+    if model is Tenant:
+        Tenant.objects.filter(pk=tenant.pk).update(is_active=active)
+        return
+    with schema_context(tenant.schema_name):
+        Persona.objects.update(is_active=active)
+
+
+@database_sync_to_async
+def set_limit(tenant: Tenant, limit: int) -> None:
+    Tenant.objects.filter(pk=tenant.pk).update(concurrent_call_limit=limit)
+
+
+async def assert_refused(query: str, code: int, origin: str | None = JOES_ORIGIN) -> None:
+    async with call(query, origin=origin) as caller:
+        assert caller.connected  # accepted, then closed with the code
+        closed = await caller.receive()
+        assert closed == {"type": "<closed>", "code": code}
+
+
+# Refusals.
+
+
+@pytest.mark.parametrize(
+    "extra",
+    ["format=mp3", "rate=4000", "rate=abc", "out=wav", "mode=video", "rate=96000"],
+)
+async def test_malformed_parameter_is_refused_with_4400(joes_key, extra):
+    await assert_refused(f"key={joes_key.key}&{extra}", 4400)
+
+
+async def test_missing_key_is_refused_with_4401(db):
+    await assert_refused("format=pcm16", 4401)
+
+
+async def test_unknown_key_is_refused_with_4401(db):
+    await assert_refused("key=pk_doesnotexist", 4401)
+
+
+async def test_revoked_key_is_refused_with_4401(joes_key):
+    await revoke(joes_key)
+    await assert_refused(f"key={joes_key.key}", 4401)
+
+
+@pytest.mark.parametrize("origin", ["http://evil.example", "http://joes.localhost:9999", None])
+async def test_origin_not_allowed_is_refused_with_4403(joes_key, origin):
+    await assert_refused(f"key={joes_key.key}", 4403, origin=origin)
+
+
+async def test_inactive_agent_is_refused_with_4404(joes_key):
+    await set_active(Persona, joes_key.tenant, False)
+    try:
+        await assert_refused(f"key={joes_key.key}", 4404)
+    finally:
+        await set_active(Persona, joes_key.tenant, True)
+
+
+async def test_inactive_tenant_is_refused_with_4404(joes_key):
+    await set_active(Tenant, joes_key.tenant, False)
+    try:
+        await assert_refused(f"key={joes_key.key}", 4404)
+    finally:
+        await set_active(Tenant, joes_key.tenant, True)
+
+
+async def test_concurrent_call_limit_is_refused_with_4429(joes_key):
+    await set_limit(joes_key.tenant, 1)
+    try:
+        async with call(f"key={joes_key.key}&mode=text", origin=JOES_ORIGIN) as first:
+            assert (await first.receive())["type"] == "session"
+            await assert_refused(f"key={joes_key.key}&mode=text", 4429)
+    finally:
+        await set_limit(joes_key.tenant, 5)
+
+
+# Messages.
+
+
+async def test_session_is_the_first_message(joes_key):
+    async with call(f"key={joes_key.key}&format=pcm16&rate=16000", origin=JOES_ORIGIN) as caller:
+        session = await caller.receive()
+
+    assert session["type"] == "session"
+    assert session["mode"] == "voice"
+    assert session["agent"] == {"name": "Joe's receptionist"}
+    assert session["audio"] == {
+        "in": {"format": "pcm16", "rate": 16000},
+        "out": {"format": "pcm16", "rate": 24000},
+    }
+    row, _ = await stored_call(joes_key.tenant, session["call_id"])
+    assert row is not None and row.persona.slug == "receptionist"
+
+
+async def test_voice_without_sidecars_switches_to_text_and_greets(joes_key):
+    async with call(f"key={joes_key.key}", origin=JOES_ORIGIN) as caller:
+        await caller.receive()
+        mode = await caller.receive()
+        greeting = await caller.receive()
+
+    assert mode == {"type": "mode", "mode": "text", "reason": "sidecar_unavailable"}
+    assert greeting["role"] == "agent" and greeting["final"] is True
+    assert greeting["text"].startswith("Thanks for calling Joe's Barbershop")
+
+
+async def test_typed_text_is_answered_and_stored(joes_key):
+    async with call(f"key={joes_key.key}&mode=text", origin=JOES_ORIGIN) as caller:
+        call_id = (await caller.receive())["call_id"]
+        await caller.receive_until("transcript", role="agent")  # greeting
+        await caller.send({"type": "text", "text": "How much is a haircut?"})
+        mine = await caller.receive_until("transcript", role="caller")
+        answer = await caller.receive_until("transcript", role="agent")
+        await caller.send({"type": "end"})
+        ended = await caller.receive_until("ended")
+
+    assert mine["text"] == "How much is a haircut?" and mine["final"] is True
+    assert "25 dollars" in answer["text"]
+    assert ended == {"type": "ended", "reason": "caller_hangup"}
+    row, entries = await stored_call(joes_key.tenant, call_id)
+    assert row.status == CallStatus.ENDED and row.end_reason == "caller_hangup"
+    assert ("caller", "How much is a haircut?") in entries
+    assert entries[-1][0] == "agent" and "25 dollars" in entries[-1][1]
+
+
+async def test_ping_gets_pong(joes_key):
+    async with call(f"key={joes_key.key}&mode=text", origin=JOES_ORIGIN) as caller:
+        await caller.send({"type": "ping"})
+        assert await caller.receive_until("pong") == {"type": "pong"}
+
+
+async def test_disconnect_closes_the_call_and_keeps_the_transcript(joes_key):
+    async with call(f"key={joes_key.key}&mode=text", origin=JOES_ORIGIN) as caller:
+        call_id = (await caller.receive())["call_id"]
+        await caller.send({"type": "text", "text": "Are you open on Sunday?"})
+        await caller.receive_until("transcript", role="caller")
+
+    row, entries = await stored_call(joes_key.tenant, call_id)
+    assert row.status == CallStatus.ENDED
+    assert row.end_reason == "caller_disconnected"
+    assert ("caller", "Are you open on Sunday?") in entries
+
+
+async def test_the_call_is_stored_in_its_tenant_only(joes_key, pizza_key):
+    async with call(f"key={joes_key.key}&mode=text", origin=JOES_ORIGIN) as caller:
+        call_id = (await caller.receive())["call_id"]
+        await caller.send({"type": "text", "text": "joes only"})
+        await caller.receive_until("transcript", role="caller")
+
+    joes_row, _ = await stored_call(joes_key.tenant, call_id)
+    pizza_row, _ = await stored_call(pizza_key.tenant, call_id)
+    assert joes_row is not None
+    assert pizza_row is None
+
+
+# Bad input.
+
+
+@pytest.mark.parametrize(
+    ("frame", "problem"),
+    [
+        ("not json", "invalid JSON"),
+        ('["text"]', "JSON object"),
+        ('{"type": "dance"}', "unknown message type 'dance'"),
+        ('{"type": "text"}', "'text' needs a 'text' string"),
+        ('{"type": "text", "text": ""}', "'text' needs a 'text' string"),
+        ('{"type": "text", "text": "' + "x" * 2001 + '"}', "1..2000"),
+    ],
+)
+async def test_bad_message_is_an_error_and_the_call_goes_on(joes_key, frame, problem):
+    async with call(f"key={joes_key.key}&mode=text", origin=JOES_ORIGIN) as caller:
+        await caller.ws.send_to(text_data=frame)
+        error = await caller.receive_until("error")
+        await caller.send({"type": "ping"})
+        pong = await caller.receive_until("pong")
+
+    assert error["code"] == "bad_message"
+    assert problem in error["message"]
+    assert pong == {"type": "pong"}
+
+
+@pytest.mark.parametrize("kind", ["text", "bytes"])
+async def test_oversized_frame_is_dropped_and_the_call_goes_on(joes_key, kind):
+    async with call(f"key={joes_key.key}", origin=JOES_ORIGIN) as caller:
+        if kind == "text":
+            await caller.ws.send_to(text_data='{"type":"text","text":"' + "a" * 9000 + '"}')
+        else:
+            await caller.send_audio(b"\0" * (64 * 1024 + 2))
+        error = await caller.receive_until("error")
+        await caller.send({"type": "text", "text": "still there?"})
+        echoed = await caller.receive_until("transcript", role="caller")
+
+    assert error["code"] == "message_too_large"
+    assert echoed["text"] == "still there?"
+
+
+async def test_audio_in_text_mode_is_an_error(joes_key):
+    async with call(f"key={joes_key.key}&mode=text", origin=JOES_ORIGIN) as caller:
+        await caller.send_audio(b"\0\0" * 480)
+        error = await caller.receive_until("error")
+
+    assert error["code"] == "bad_message"
+
+
+async def test_undecodable_audio_is_reported_at_most_once_a_second(joes_key):
+    async with call(f"key={joes_key.key}&format=ogg-opus", origin=JOES_ORIGIN) as caller:
+        for _ in range(10):
+            await caller.send_audio(b"garbage, not ogg" * 10)
+        await caller.send({"type": "ping"})
+        messages = []
+        while (message := await caller.receive())["type"] != "pong":
+            messages.append(message)
+
+    errors = [m for m in messages if m["type"] == "error"]
+    assert [e["code"] for e in errors] == ["bad_audio"]  # ten bad frames, one report
+    assert "not valid Ogg" in errors[0]["message"]
+
+
+async def test_sustained_garbage_ends_the_call(joes_key, monkeypatch):
+    monkeypatch.setattr(session_module, "BAD_AUDIO_END_SECONDS", 0.5)
+    async with call(f"key={joes_key.key}&format=webm-opus", origin=JOES_ORIGIN) as caller:
+        call_id = (await caller.receive())["call_id"]
+        for _ in range(8):
+            await caller.send_audio(b"\x00garbage" * 50)
+            await asyncio.sleep(0.1)
+        ended = await caller.receive_until("ended")
+        closed = await caller.receive()
+
+    assert ended == {"type": "ended", "reason": "bad_audio"}
+    assert closed["type"] == "<closed>"
+    row, _ = await stored_call(joes_key.tenant, call_id)
+    assert row.end_reason == "bad_audio"
