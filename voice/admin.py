@@ -103,7 +103,7 @@ class TranscriptInline(admin.TabularInline):
     can_delete = False
     fields = ["sequence", "start_ms", "role", "text", "interrupted"]
     readonly_fields = fields
-    ordering = ["sequence"]
+    ordering = ["start_ms", "sequence"]
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False

@@ -87,7 +87,7 @@ def transcript_entry_add(
         sequence=sequence,
         role=role,
         text=text,
-        start_ms=start_ms,
-        end_ms=max(end_ms, start_ms),
+        start_ms=max(start_ms, 0),
+        end_ms=max(end_ms, start_ms, 0),
         interrupted=interrupted,
     )

@@ -22,6 +22,9 @@ logger = logging.getLogger(__name__)
 PREROLL_SECONDS = 0.3  # audio kept from before the detector fired: the first syllable
 MAX_SEGMENT_SECONDS = 30
 QUEUE_LIMIT = 8
+# Quieter frames never count as speech: the agent's own voice leaking back through a browser's
+# echo canceller (about 20 dB down) stays below it, so it neither barges in nor gets transcribed.
+SPEECH_FLOOR_DBFS = -35.0
 
 
 class CallerTurns:
@@ -33,7 +36,7 @@ class CallerTurns:
         on_speech_start: Callable[[], Awaitable[None]],
         on_utterance: Callable[[str, int, int], Awaitable[None]],
     ) -> None:
-        self._vad = VoiceActivityDetector()
+        self._vad = VoiceActivityDetector(min_dbfs=SPEECH_FLOOR_DBFS)
         self._stt = stt
         self._clock = clock
         self._on_speech_start = on_speech_start
@@ -57,7 +60,8 @@ class CallerTurns:
             if isinstance(event, SpeechStarted) and self._segment is None:
                 self._segment, self._preroll = self._preroll, []
                 self._segment_samples = sum(len(part) for part in self._segment)
-                self._segment_start_ms = self._clock.ms() - self._segment_samples * 1000 // PCM_RATE
+                held_ms = self._segment_samples * 1000 // PCM_RATE
+                self._segment_start_ms = max(0, self._clock.ms() - held_ms)
                 await self._on_speech_start()
             elif isinstance(event, SpeechEnded):
                 self._cut()

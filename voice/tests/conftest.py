@@ -97,7 +97,8 @@ async def call(query: str, *, origin: str | None, host: str = "localhost:8000", 
     try:
         yield caller
     finally:
-        await communicator.disconnect(timeout=10)
+        if not communicator.future.done():
+            await communicator.disconnect(timeout=10)
 
 
 @database_sync_to_async

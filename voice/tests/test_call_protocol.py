@@ -1,8 +1,12 @@
 """The caller protocol, row by row: refusals, messages, bad input (text path, no sidecar)."""
 
 import asyncio
+import contextlib
+import uuid
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.backends.db import SessionStore
 from channels.db import database_sync_to_async
 from django_tenants.utils import schema_context
 
@@ -257,3 +261,70 @@ async def test_sustained_garbage_ends_the_call(joes_key, monkeypatch):
     assert closed["type"] == "<closed>"
     row, _ = await stored_call(joes_key.tenant, call_id)
     assert row.end_reason == "bad_audio"
+
+
+# Other ways in and out.
+
+
+async def test_server_shutdown_closes_the_call(joes_key):
+    """Daphne cancels every application on shutdown and waits for it: the call is closed."""
+    async with call(f"key={joes_key.key}&mode=text", origin=JOES_ORIGIN) as caller:
+        call_id = (await caller.receive())["call_id"]
+        await caller.send({"type": "text", "text": "Said before the restart"})
+        await caller.receive_until("transcript", role="caller")
+        caller.ws.future.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await caller.ws.future
+
+    row, entries = await stored_call(joes_key.tenant, call_id)
+    assert row.status == CallStatus.ENDED and row.end_reason == "server_shutdown"
+    assert ("caller", "Said before the restart") in entries
+
+
+@database_sync_to_async
+def admin_session(tenant: Tenant, *, staff: bool = True) -> str:
+    """A logged-in session of a new user of `tenant`; returns the session key."""
+    with schema_context(tenant.schema_name):
+        user = get_user_model().objects.create_user(
+            username=f"tester-{uuid.uuid4().hex[:8]}", password="x", is_staff=staff
+        )
+        session = SessionStore()
+        session["_auth_user_id"] = str(user.pk)
+        session.create()
+        return session.session_key
+
+
+async def test_admin_test_call_by_agent_slug(joes_key):
+    key = await admin_session(joes_key.tenant)
+    host = "joes.localhost:8000"
+    query = "agent=receptionist&mode=text"
+    async with call(query, origin=f"http://{host}", host=host, cookie=f"sessionid={key}") as caller:
+        session = await caller.receive()
+
+    assert session["type"] == "session"
+    assert session["agent"] == {"name": "Joe's receptionist"}
+
+
+@pytest.mark.parametrize(
+    ("host", "origin", "with_session", "code"),
+    [
+        ("joes.localhost:8000", "http://joes.localhost:8000", False, 4401),  # not logged in
+        ("pizza.localhost:8000", "http://pizza.localhost:8000", True, 4401),  # Joe's session
+        ("joes.localhost:8000", "http://evil.example", True, 4403),
+        ("nowhere.localhost:8000", "http://nowhere.localhost:8000", True, 4404),
+    ],
+)
+async def test_admin_test_call_needs_that_tenants_session(joes_key, host, origin, with_session, code):
+    key = await admin_session(joes_key.tenant)
+    cookie = f"sessionid={key}" if with_session else ""
+    async with call("agent=receptionist", origin=origin, host=host, cookie=cookie) as caller:
+        assert await caller.receive() == {"type": "<closed>", "code": code}
+
+
+async def test_admin_test_call_of_an_unknown_agent_is_4404(joes_key):
+    key = await admin_session(joes_key.tenant)
+    host = "joes.localhost:8000"
+    async with call(
+        "agent=nobody", origin=f"http://{host}", host=host, cookie=f"sessionid={key}"
+    ) as caller:
+        assert await caller.receive() == {"type": "<closed>", "code": 4404}

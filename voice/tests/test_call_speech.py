@@ -1,0 +1,91 @@
+"""The caller's speech: transcribed into the right tenant's transcript, and barge-in."""
+
+import asyncio
+
+import numpy as np
+import pytest
+
+from voice.audio.analysis import level_dbfs
+from voice.sidecar.emulator import EmulatorConfig
+from voice.tests.conftest import JOES_ORIGIN, call, stored_call
+from voice.tests.speech_fixtures import silence, speak
+from voice.tests.test_call_voice import agent_audio, pcm16_chunks, sidecars, stream_realtime
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(60)]
+
+VOICE = "en-us+f5"  # the espeak-ng voice pocketsphinx's English model understands best
+
+
+def utterance(text: str, pause: float = 1.0) -> np.ndarray:
+    return np.concatenate([silence(0.3), speak(text, voice=VOICE), silence(pause)])
+
+
+async def test_spoken_question_is_transcribed_and_answered_in_text(joes_key, pizza_key, settings):
+    settings.PERSONAPLEX_URLS = []
+    async with call(f"key={joes_key.key}", origin=JOES_ORIGIN) as caller:
+        call_id = (await caller.receive())["call_id"]
+        await caller.receive_until("mode")
+        await stream_realtime(caller, pcm16_chunks(utterance("where are you located"), 24_000), 0)
+        heard = await caller.receive_until("transcript", role="caller", timeout=20)
+        answer = await caller.receive_until("transcript", role="agent", timeout=10)
+
+    assert heard["text"] == "where are you located"
+    assert "12 Elm Street" in answer["text"]
+    _, joes_entries = await stored_call(joes_key.tenant, call_id)
+    assert ("caller", "where are you located") in joes_entries
+    pizza_row, pizza_entries = await stored_call(pizza_key.tenant, call_id)
+    assert pizza_row is None and pizza_entries == []
+
+
+async def test_speech_in_a_voice_call_reaches_the_transcript(joes_key):
+    async with sidecars():
+        async with call(f"key={joes_key.key}&rate=24000", origin=JOES_ORIGIN) as caller:
+            call_id = (await caller.receive())["call_id"]
+            await caller.receive_until("ready")
+            audio = utterance("one two three four five")
+            await stream_realtime(caller, pcm16_chunks(audio, 24_000), 0.02)
+            heard = await caller.receive_until("transcript", role="caller", timeout=20)
+
+    assert heard["text"] == "one two three four five"
+    _, entries = await stored_call(joes_key.tenant, call_id)
+    assert ("caller", "one two three four five") in entries
+
+
+async def test_speech_still_going_at_hang_up_is_transcribed(joes_key, settings):
+    settings.PERSONAPLEX_URLS = []
+    async with call(f"key={joes_key.key}", origin=JOES_ORIGIN) as caller:
+        call_id = (await caller.receive())["call_id"]
+        await caller.receive_until("mode")
+        audio = np.concatenate([silence(0.3), speak("hello there", voice=VOICE)])
+        await stream_realtime(caller, pcm16_chunks(audio, 24_000), 0)
+        await caller.send({"type": "end"})
+        await caller.receive_until("ended", timeout=20)
+
+    _, entries = await stored_call(joes_key.tenant, call_id)
+    assert ("caller", "hello there") in entries
+
+
+async def test_barge_in_interrupts_and_drops_the_rest_of_the_agent_turn(joes_key):
+    """The emulator echoes 1.2 s late: the caller talks again over the echo of their first words."""
+    slow_echo = EmulatorConfig(load_base_seconds=0.05, load_per_word_seconds=0, echo_delay_steps=15)
+    first = np.concatenate([speak("hello there", voice=VOICE), silence(0.8)])  # ~1.6 s
+    second = np.concatenate([speak("yes please", voice=VOICE), silence(2.0)])
+    async with sidecars(config=slow_echo):
+        async with call(f"key={joes_key.key}", origin=JOES_ORIGIN) as caller:
+            call_id = (await caller.receive())["call_id"]
+            await caller.receive_until("ready")
+            chunks = pcm16_chunks(np.concatenate([first, second]), 24_000)
+            sender = asyncio.create_task(stream_realtime(caller, chunks, 0.02))
+            await caller.receive_until("interrupt", timeout=10)
+            audio_before = len(caller.audio)
+            interrupted = await caller.receive_until("transcript", role="agent", final=True)
+            await sender
+
+    assert interrupted["interrupted"] is True
+    after = np.frombuffer(b"".join(caller.audio[audio_before:]), dtype=np.int16)
+    first_echo_rest = after[: 24_000 // 2]  # the half second after the interrupt
+    assert level_dbfs(first_echo_rest) < -60  # the rest of the interrupted turn was not sent
+    assert level_dbfs(agent_audio(caller)) > -50  # the agent's voice did play before
+    row, entries = await stored_call(joes_key.tenant, call_id)
+    assert row.metrics["interruptions"] >= 1
+    assert ("agent", interrupted["text"]) in entries
