@@ -5,9 +5,9 @@ import contextlib
 import uuid
 
 import pytest
+from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
-from channels.db import database_sync_to_async
 from django_tenants.utils import schema_context
 
 from tenants_app.models import Tenant
@@ -314,7 +314,9 @@ async def test_admin_test_call_by_agent_slug(joes_key):
         ("nowhere.localhost:8000", "http://nowhere.localhost:8000", True, 4404),
     ],
 )
-async def test_admin_test_call_needs_that_tenants_session(joes_key, host, origin, with_session, code):
+async def test_admin_test_call_needs_that_tenants_session(
+    joes_key, host, origin, with_session, code
+):
     key = await admin_session(joes_key.tenant)
     cookie = f"sessionid={key}" if with_session else ""
     async with call("agent=receptionist", origin=origin, host=host, cookie=cookie) as caller:
