@@ -115,6 +115,11 @@ def main() -> int:
                     os.environ["PERSONAPLEX_URLS"] = f"ws://{host}:{sidecar_port}"
                     print(f"PersonaPlex emulator on {os.environ['PERSONAPLEX_URLS']}")
                 processes.start(
+                    "celery worker",
+                    PYTHON, "-m", "celery", "-A", "nexus_project", "worker",
+                    "--pool", "threads", "--concurrency", "4", "--loglevel", "WARNING",
+                )  # fmt: skip
+                processes.start(
                     "daphne",
                     PYTHON, "-m", "daphne", "-b", host, "-p", str(port),
                     "nexus_project.asgi:application",

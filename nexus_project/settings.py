@@ -132,3 +132,14 @@ PERSONAPLEX_RETRY_MAX = env.float("PERSONAPLEX_RETRY_MAX", default=30.0)
 # The text agent and the caller's speech-to-text.
 NEXUS_AGENT = env("NEXUS_AGENT", default="offline")
 NEXUS_SPEECH_TO_TEXT = env("NEXUS_SPEECH_TO_TEXT", default="offline")
+
+# Celery (slow tools, post-call analysis) on the same Redis; kombu names a unix socket its own way.
+CELERY_BROKER_URL = REDIS_URL.replace("unix://", "redis+socket://", 1)
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# Tools: modules that register a business's own tools, and whether `http_request` may reach
+# loopback and private addresses (off: only public hosts).
+NEXUS_TOOL_MODULES = env.list("NEXUS_TOOL_MODULES", default=[])
+NEXUS_HTTP_TOOL_ALLOW_PRIVATE = env.bool("NEXUS_HTTP_TOOL_ALLOW_PRIVATE", default=False)

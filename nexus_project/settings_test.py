@@ -3,6 +3,7 @@
 import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-suite-only")
+os.environ.setdefault("NEXUS_TOOL_MODULES", "examples.tenants.joes.tools")
 
 from nexus_project.settings import *  # noqa: F403
 

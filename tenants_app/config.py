@@ -12,6 +12,7 @@ import jsonschema
 import yaml
 from django.core.exceptions import ValidationError
 
+from tools_registry.registry import tool_get, tool_names
 from voice.models import VoiceProvider
 from voice.origins import origin_normalize
 from voice.sidecar.voices import VOICE_IDS
@@ -158,6 +159,11 @@ def config_parse(data: Any, *, source: str = "config") -> TenantConfig:
         origins = [origin_normalize(origin) for origin in widget.get("allowed_origins", [])]
     except ValidationError as error:
         raise ConfigError(f"{source}: widget.allowed_origins: {error.messages[0]}") from error
+    tools = [
+        ToolSetting(tool) if isinstance(tool, str) else ToolSetting(**tool)
+        for tool in data.get("enabled_tools", [])
+    ]
+    _check_tools(tools, source)
     agent = data.get("agent", {})
     display_name = data.get("display_name", tenant_id)
     return TenantConfig(
@@ -173,13 +179,24 @@ def config_parse(data: Any, *, source: str = "config") -> TenantConfig:
         system_prompt=data["system_prompt"].strip(),
         greeting=data.get("greeting", "").strip(),
         knowledge=[Knowledge(k["title"], k["content"].strip()) for k in data.get("knowledge", [])],
-        enabled_tools=[
-            ToolSetting(tool) if isinstance(tool, str) else ToolSetting(**tool)
-            for tool in data.get("enabled_tools", [])
-        ],
+        enabled_tools=tools,
         allowed_origins=origins,
         admins=[Admin(**admin) for admin in data.get("admins", [])],
     )
+
+
+def _check_tools(tools: list[ToolSetting], source: str) -> None:
+    """Every tool must be registered, and its settings valid for it."""
+    for index, setting in enumerate(tools):
+        tool = tool_get(setting.name)
+        if tool is None:
+            known = ", ".join(tool_names())
+            raise ConfigError(
+                f"{source}: enabled_tools.{index}: unknown tool {setting.name!r} (known: {known})"
+            )
+        problems = tool.settings_errors(setting.settings)
+        if problems:
+            raise ConfigError(f"{source}: enabled_tools.{index}.settings: {'; '.join(problems)}")
 
 
 def config_load(path: Path) -> TenantConfig:

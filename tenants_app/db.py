@@ -38,3 +38,16 @@ async def public_run(function: Callable[..., T], /, *args, **kwargs) -> T:
 def _public(function: Callable[..., T], /, *args, **kwargs) -> T:
     connection.set_schema_to_public()
     return function(*args, **kwargs)
+
+
+def _in_named_schema(schema_name: str, function: Callable[..., T], /, *args, **kwargs) -> T:
+    connection.set_schema(schema_name)
+    try:
+        return function(*args, **kwargs)
+    finally:
+        connection.set_schema_to_public()
+
+
+async def schema_run(schema_name: str, function: Callable[..., T], /, *args, **kwargs) -> T:
+    """Like `tenant_run`, for code that knows only the schema's name (tools, Celery tasks)."""
+    return await database_sync_to_async(_in_named_schema)(schema_name, function, *args, **kwargs)

@@ -2,13 +2,14 @@
 
 from django.contrib import admin
 
-from tools_registry.models import ToolEnablement, ToolInvocation
+from tools_registry.forms import TenantSecretForm, ToolEnablementForm
+from tools_registry.models import Booking, TenantSecret, ToolEnablement, ToolInvocation
 
 
 class ToolEnablementInline(admin.TabularInline):
     model = ToolEnablement
+    form = ToolEnablementForm
     extra = 0
-    fields = ["tool_name", "is_enabled", "settings"]
 
 
 class ToolInvocationInline(admin.TabularInline):
@@ -34,3 +35,17 @@ class ToolInvocationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(Booking)
+class BookingAdmin(admin.ModelAdmin):
+    list_display = ["starts_at", "calendar", "customer_name", "service", "call"]
+    list_filter = ["calendar", ("starts_at", admin.DateFieldListFilter)]
+    search_fields = ["customer_name"]
+    readonly_fields = ["call", "invocation", "created_at"]
+
+
+@admin.register(TenantSecret)
+class TenantSecretAdmin(admin.ModelAdmin):
+    form = TenantSecretForm
+    list_display = ["name", "updated_at"]

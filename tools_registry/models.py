@@ -59,3 +59,47 @@ class ToolInvocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tool_name} ({self.status})"
+
+
+class Booking(models.Model):
+    """An appointment taken by the calendar tools: one booking per slot of a calendar."""
+
+    calendar = models.CharField(max_length=64, default="main")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    customer_name = models.CharField(max_length=200)
+    service = models.CharField(max_length=200, blank=True)
+    call = models.ForeignKey(
+        Call, null=True, blank=True, on_delete=models.SET_NULL, related_name="bookings"
+    )
+    invocation = models.OneToOneField(
+        ToolInvocation, null=True, blank=True, on_delete=models.SET_NULL, related_name="booking"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["calendar", "starts_at"], name="booking_slot_unique"),
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="booking_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_name} {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class TenantSecret(models.Model):
+    """A value a tool may use but nobody reads back (an API token for `http_request` headers)."""
+
+    name = models.SlugField(max_length=64, unique=True)
+    value = models.TextField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -11,6 +11,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from tenants_app.db import public_run, tenant_run
+from tools_registry.slow import SlowTools
 from voice.call.access import call_access_resolve
 from voice.call.factory import call_session_create
 from voice.call.protocol import (
@@ -33,6 +34,7 @@ from voice.services import call_start
 
 class CallConsumer(AsyncWebsocketConsumer):
     session: CallSession | None = None
+    slow_tools: SlowTools | None = None
     closed = False
 
     async def __call__(self, scope, receive, send):
@@ -69,11 +71,13 @@ class CallConsumer(AsyncWebsocketConsumer):
             await self.close(code=refusal.code, reason=refusal.reason)
             return
         await self.accept()
+        self.slow_tools = SlowTools(self.channel_name)
         self.session = call_session_create(
             call_id=str(call.pk),
             access=access,
             params=params,
             outbox=Outbox(self._send_json, self._send_bytes, self._close),
+            slow_tools=self.slow_tools,
         )
         await self._send_json(
             session_message(
@@ -106,6 +110,11 @@ class CallConsumer(AsyncWebsocketConsumer):
                 await self._send_json({"type": "pong"})
             case HangUp():
                 await self.session.end("caller_hangup", notify=True)
+
+    async def tool_result(self, event: dict) -> None:
+        """A slow tool's result, from a Celery worker over the channel layer."""
+        if self.slow_tools is not None:
+            self.slow_tools.deliver(event)
 
     async def disconnect(self, code: int) -> None:
         self.closed = True

@@ -105,6 +105,12 @@ class Call(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=32, blank=True)
     metrics = models.JSONField(default=dict, blank=True)
+    needs_human = models.BooleanField(
+        default=False, help_text="The agent handed the caller over to a person."
+    )
+    analysis = models.JSONField(
+        null=True, blank=True, help_text="Post-call analysis: summary, intent, sentiment..."
+    )
 
     class Meta:
         ordering = ["-started_at"]

@@ -2,7 +2,7 @@
 
 import secrets
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from tenants_app.models import Tenant, WidgetKeyRoute
@@ -58,13 +58,23 @@ def call_start(
 
 
 def call_end(*, call_id: str, reason: str, metrics: dict | None = None) -> None:
-    """Close a call with its end reason (idempotent: the first reason stays)."""
-    Call.objects.filter(pk=call_id, status=CallStatus.ACTIVE).update(
+    """Close a call with its end reason and queue its analysis (once: the first reason stays).
+
+    Runs in the call's tenant schema.
+    """
+    from voice.tasks import call_analyze
+
+    closed = Call.objects.filter(pk=call_id, status=CallStatus.ACTIVE).update(
         status=CallStatus.ENDED,
         ended_at=timezone.now(),
         end_reason=reason,
         metrics=metrics or {},
     )
+    if closed:
+        schema_name = connection.schema_name
+        transaction.on_commit(
+            lambda: call_analyze.delay(schema_name=schema_name, call_id=str(call_id))
+        )
 
 
 def call_mode_set(*, call_id: str, mode: str) -> None:

@@ -23,7 +23,10 @@ ACME = {
     "system_prompt": "You book plumbers for Acme.",
     "greeting": "Acme Plumbing, how can I help?",
     "knowledge": [{"title": "Area", "content": "We serve the whole county."}],
-    "enabled_tools": ["check_availability", {"name": "http_request", "settings": {"a": 1}}],
+    "enabled_tools": [
+        "check_availability",
+        {"name": "http_request", "settings": {"url": "https://api.acme.example/jobs"}},
+    ],
     "widget": {"allowed_origins": ["https://acme.example/"]},
     "admins": [{"username": "acme-admin", "email": "boss@acme.example"}],
 }
@@ -58,7 +61,7 @@ def test_onboarding_creates_schema_and_rows(db, in_schema):
         ]
         assert dict(persona.tools.values_list("tool_name", "settings")) == {
             "check_availability": {},
-            "http_request": {"a": 1},
+            "http_request": {"url": "https://api.acme.example/jobs"},
         }
         key = WidgetKey.objects.get(persona=persona)
         assert key.allowed_origins == ["https://acme.example"]
@@ -123,8 +126,31 @@ def test_onboarding_updates_what_changed(db, in_schema):
             "widget.allowed_origins: 'acme.example' is not an origin",
         ),
         (yaml.safe_dump({**ACME, "voice_setings": {}}), "'voice_setings' was unexpected"),
+        (
+            yaml.safe_dump({**ACME, "enabled_tools": ["teleport"]}),
+            "enabled_tools.0: unknown tool 'teleport'",
+        ),
+        (
+            yaml.safe_dump(
+                {
+                    **ACME,
+                    "enabled_tools": [
+                        {"name": "check_availability", "settings": {"timezone": "Mars/Olympus"}}
+                    ],
+                }
+            ),
+            "enabled_tools.0.settings: timezone: 'Mars/Olympus' is not a known time zone",
+        ),
     ],
-    ids=["unknown-voice", "missing-tenant-id", "bad-yaml", "bad-origin", "typo"],
+    ids=[
+        "unknown-voice",
+        "missing-tenant-id",
+        "bad-yaml",
+        "bad-origin",
+        "typo",
+        "unknown-tool",
+        "bad-tool-settings",
+    ],
 )
 def test_broken_config_names_the_problem_and_leaves_nothing(db, tmp_path, text, problem):
     path = write_config(tmp_path, text)

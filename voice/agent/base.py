@@ -1,12 +1,13 @@
 """The conversational agent's interface: what it knows, what was said, what it answers.
 
-Providers (``offline`` now, an LLM with tool calling later) implement ``Agent``. The data
-crossing this boundary is frozen dataclasses, so a provider can add fields to ``AgentReply``
-(tool calls, an end-of-call flag) without changing its callers.
+Providers (``offline``, ``gemini``) implement ``Agent``. The data crossing this boundary is frozen
+dataclasses. Tools reach the agent through a ``ToolRunner``: the agent decides which tool to call
+with which arguments; the runner validates, executes, records and reports it.
 """
 
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 ROLES = ("caller", "agent")
 
@@ -34,11 +35,74 @@ class Turn:
 
 
 @dataclass(frozen=True)
+class ToolSpec:
+    """A tool as the agent sees it: a name, what it does, and its JSON-schema parameters."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ToolOutcome:
+    """What came of one tool call: the result given back to the agent, and a caller summary."""
+
+    name: str
+    ok: bool
+    result: dict[str, Any]
+    summary: str
+
+
+class ToolRunner(Protocol):
+    """The tools of one call: what the agent may call, and the way to call them."""
+
+    specs: tuple[ToolSpec, ...]
+
+    async def run(self, name: str, arguments: dict[str, Any]) -> ToolOutcome:
+        """Validate and execute a tool call; failures come back as ``ok=False``, never raise."""
+        ...
+
+
+@dataclass(frozen=True)
 class AgentReply:
     text: str
+    tool_outcomes: tuple[ToolOutcome, ...] = field(default=())
+
+
+# Receives the reply's text so far while it streams (for live captions).
+PartialText = Callable[[str], Awaitable[None]]
+
+ANALYSIS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["summary", "intent", "sentiment", "outcome", "follow_up_needed", "analyzer"],
+    "properties": {
+        "summary": {"type": "string"},
+        "intent": {"type": "string"},
+        "sentiment": {"enum": ["positive", "neutral", "negative"]},
+        "outcome": {"type": "string"},
+        "follow_up_needed": {"type": "boolean"},
+        "analyzer": {"type": "string"},
+    },
+}
 
 
 class Agent(Protocol):
-    async def reply(self, *, profile: AgentProfile, history: list[Turn]) -> AgentReply:
-        """Answer the conversation so far; ``history`` ends with the caller turn to answer."""
+    async def reply(
+        self,
+        *,
+        profile: AgentProfile,
+        history: list[Turn],
+        tools: ToolRunner | None = None,
+        on_partial: PartialText | None = None,
+    ) -> AgentReply:
+        """Answer the conversation so far; ``history`` ends with the caller turn to answer.
+
+        The agent may call ``tools`` (zero or more times) before answering; ``on_partial``, when
+        given, receives the text so far as it streams.
+        """
+        ...
+
+    async def analyze(self, *, profile: AgentProfile, history: list[Turn]) -> dict[str, Any]:
+        """A finished call's analysis, valid against ``ANALYSIS_SCHEMA``."""
         ...

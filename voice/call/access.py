@@ -29,7 +29,7 @@ class AgentSnapshot:
     voice_id: str
     language: str
     knowledge: tuple[tuple[str, str], ...]
-    tools: tuple[str, ...]
+    tools: tuple[tuple[str, dict], ...]  # (tool name, this tenant's settings), enabled ones
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def agent_snapshot(persona: Persona) -> AgentSnapshot:
         voice_id=persona.voice_id,
         language=persona.language,
         knowledge=tuple((k.title, k.content) for k in persona.knowledge.all()),
-        tools=tuple(persona.tools.filter(is_enabled=True).values_list("tool_name", flat=True)),
+        tools=tuple(persona.tools.filter(is_enabled=True).values_list("tool_name", "settings")),
     )
 
 

@@ -3,6 +3,8 @@
 from django.conf import settings
 from redis.asyncio import Redis
 
+from tools_registry.runner import CallToolRunner
+from tools_registry.slow import SlowTools
 from voice.agent.offline import agent_for
 from voice.call.access import CallAccess
 from voice.call.protocol import CallParams
@@ -24,7 +26,7 @@ def sidecar_settings() -> SidecarSettings:
 
 
 def call_session_create(
-    *, call_id: str, access: CallAccess, params: CallParams, outbox: Outbox
+    *, call_id: str, access: CallAccess, params: CallParams, outbox: Outbox, slow_tools: SlowTools
 ) -> CallSession:
     sidecars = sidecar_settings()
     redis = Redis.from_url(settings.REDIS_URL)
@@ -49,6 +51,17 @@ def call_session_create(
             ),
         )
 
+    def tools(session: CallSession) -> CallToolRunner:
+        return CallToolRunner(
+            schema_name=access.tenant.schema_name,
+            call_id=call_id,
+            persona_id=access.agent.persona_id,
+            enabled=dict(access.agent.tools),
+            slow_tools=slow_tools,
+            report=session.tool_report,
+            on_end_call=session.agent_ends_call,
+        )
+
     session = CallSession(
         call_id=call_id,
         tenant=access.tenant,
@@ -58,6 +71,7 @@ def call_session_create(
         brain=agent_for(settings.NEXUS_AGENT),
         stt=speech_to_text(settings.NEXUS_SPEECH_TO_TEXT),
         voice_path=voice_path if sidecars.urls else None,
+        tools=tools,
     )
     session.on_end(redis.aclose)
     return session

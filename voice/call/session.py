@@ -17,6 +17,7 @@ import numpy as np
 
 from tenants_app.db import tenant_run
 from tenants_app.models import Tenant
+from tools_registry.runner import CallToolRunner
 from voice.agent.base import Agent, AgentProfile, Turn
 from voice.audio.base import AudioDecodeError
 from voice.audio.formats import caller_decoder, caller_encoder
@@ -57,6 +58,7 @@ class CallSession:
         brain: Agent,
         stt: SpeechToText,
         voice_path: Callable[["CallSession"], VoicePath] | None,
+        tools: Callable[["CallSession"], CallToolRunner],
     ) -> None:
         self.call_id = call_id
         self._tenant = tenant
@@ -75,6 +77,8 @@ class CallSession:
             tenant=tenant, call_id=call_id, send_json=outbox.send_json
         )
         self._agent_turns = AgentTurns(transcript=self.transcript, clock=self.clock)
+        self._tools = tools(self)
+        self._end_after_reply = False
         self._caller_turns: CallerTurns | None = None
         self._voice: VoicePath | None = None
         self._tasks: list[asyncio.Task] = []
@@ -173,21 +177,52 @@ class CallSession:
 
     async def _caller_said(self, text: str, start_ms: int, end_ms: int) -> None:
         await self.transcript.final(FinalEntry("caller", text, start_ms, end_ms))
-        if self._mode == "text":
-            self._spawn(self._reply(), "reply")
+        self._spawn(self._reply(spoken=self._mode == "voice"), "reply")
 
     def _spawn(self, coroutine, name: str) -> None:
         """Run `coroutine` beside the socket loop; kept, and cancelled when the call ends."""
         self._tasks = [task for task in self._tasks if not task.done()]
-        self._tasks.append(asyncio.create_task(coroutine, name=f"{name}-{self.call_id}"))
+        task = asyncio.create_task(coroutine, name=f"{name}-{self.call_id}")
+        task.add_done_callback(_log_failure)
+        self._tasks.append(task)
 
-    async def _reply(self) -> None:
-        """The text agent answers the conversation so far (one answer at a time)."""
+    async def _reply(self, *, spoken: bool = False) -> None:
+        """The text agent answers the conversation so far (one answer at a time).
+
+        In a voice call (`spoken`), the voice model answers the caller itself: the text agent
+        only supervises, calling tools whose results reach the caller as cards.
+        """
         async with self._replying:
             history = [Turn(e.role, e.text) for e in self.transcript.entries if e.role != "tool"]
             started = self.clock.ms()
-            reply = await self._brain.reply(profile=self._profile, history=history)
-            await self.transcript.final(FinalEntry("agent", reply.text, started, self.clock.ms()))
+            entry_id = self.transcript.new_id()
+
+            async def caption(text: str) -> None:
+                await self.transcript.caption(entry_id, "agent", text)
+
+            reply = await self._brain.reply(
+                profile=self._profile,
+                history=history,
+                tools=self._tools,
+                on_partial=None if spoken else caption,
+            )
+            if not spoken:
+                entry = FinalEntry("agent", reply.text, started, self.clock.ms())
+                await self.transcript.final(entry, entry_id)
+        if self._end_after_reply:
+            await self.end("agent_ended", notify=True)
+
+    async def tool_report(self, message: dict) -> None:
+        """A tool started or ended: a card for the caller, and a transcript entry when done."""
+        await self._outbox.send_json({"type": "tool", **message})
+        if message["status"] != "started":
+            now = self.clock.ms()
+            text = f"{message['name']} {message['status']}: {message['summary']}".strip(": ")
+            await self.transcript.final(FinalEntry("tool", text, now, now))
+
+    def agent_ends_call(self) -> None:
+        """The agent used `end_call`: hang up once its goodbye is said."""
+        self._end_after_reply = True
 
     async def _greet(self) -> None:
         """The text agent opens the conversation, unless the agent has already spoken."""
@@ -258,3 +293,8 @@ class CallSession:
             metrics["uplink_latency"] = self._voice.uplink_latency.summary()
             metrics["downlink_latency"] = self._voice.downlink_latency.summary()
         return metrics
+
+
+def _log_failure(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("task %s failed", task.get_name(), exc_info=task.exception())

@@ -1,0 +1,60 @@
+"""The tool contract: a handful of attributes and one async method.
+
+A tool is a class with a `name`, a `description` for the LLM, JSON-schema `parameters` (what the
+LLM passes) and `settings_schema` (what a tenant configures), a `timeout`, and `slow` (run it in
+a Celery worker, off the call's socket loop). `execute` gets the call's context and validated
+arguments and returns a `ToolResult`: data for the LLM and a short summary for the caller.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from tools_registry.validation import schema_errors
+
+EMPTY_OBJECT: dict[str, Any] = {"type": "object", "properties": {}, "additionalProperties": False}
+
+
+class ToolError(Exception):
+    """A tool could not do what was asked; the message is told to the LLM and the caller."""
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """Where a tool runs: the tenant's schema, the call, the invocation, the tenant's settings."""
+
+    schema_name: str
+    call_id: str
+    persona_id: int
+    invocation_id: int
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    data: dict[str, Any]
+    summary: str
+    ends_call: bool = False
+
+
+class BaseTool:
+    name: ClassVar[str]
+    description: ClassVar[str]
+    parameters: ClassVar[dict[str, Any]] = EMPTY_OBJECT
+    settings_schema: ClassVar[dict[str, Any]] = EMPTY_OBJECT
+    timeout: ClassVar[float] = 10.0
+    slow: ClassVar[bool] = False
+
+    def settings_errors(self, settings: dict[str, Any]) -> list[str]:
+        """What is wrong with a tenant's settings for this tool (empty when they are valid)."""
+        return schema_errors(settings, self.settings_schema)
+
+    def description_for(self, settings: dict[str, Any]) -> str:
+        """What the LLM is told the tool does (a configured tool may describe itself)."""
+        return self.description
+
+    def parameters_for(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """The tool's parameters for one tenant (a configured tool may declare its own)."""
+        return self.parameters
+
+    async def execute(self, context: ToolContext, arguments: dict[str, Any]) -> ToolResult:
+        raise NotImplementedError

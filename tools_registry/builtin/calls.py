@@ -1,0 +1,47 @@
+"""Tools that act on the call itself: `end_call` and `transfer_to_human`."""
+
+from typing import Any
+
+from channels.layers import get_channel_layer
+
+from tenants_app.db import schema_run
+from tools_registry.base import BaseTool, ToolContext, ToolResult
+from tools_registry.registry import register
+from voice.models import Call
+
+STAFF_GROUP = "staff-{schema}"  # channel-layer group of a tenant's staff consoles
+
+
+@register
+class EndCall(BaseTool):
+    name = "end_call"
+    description = "End the call once the caller has said goodbye or has nothing more to ask."
+
+    async def execute(self, context: ToolContext, arguments: dict[str, Any]) -> ToolResult:
+        return ToolResult({"ended": True}, "Call ended", ends_call=True)
+
+
+def _mark_needs_human(call_id: str) -> None:
+    Call.objects.filter(pk=call_id).update(needs_human=True)
+
+
+@register
+class TransferToHuman(BaseTool):
+    name = "transfer_to_human"
+    description = "Hand the caller over to a person when asked, or when you cannot help."
+    parameters = {
+        "type": "object",
+        "properties": {"reason": {"type": "string", "description": "why, in a few words"}},
+        "additionalProperties": False,
+    }
+
+    async def execute(self, context: ToolContext, arguments: dict[str, Any]) -> ToolResult:
+        reason = arguments.get("reason", "")
+        await schema_run(context.schema_name, _mark_needs_human, context.call_id)
+        await get_channel_layer().group_send(
+            STAFF_GROUP.format(schema=context.schema_name),
+            {"type": "staff.transfer", "call_id": context.call_id, "reason": reason},
+        )
+        return ToolResult(
+            {"transferred": True}, "A member of staff has been asked to take over this call"
+        )

@@ -1,0 +1,44 @@
+"""Writes of tool invocations: one row per tool call, written when it starts and when it ends."""
+
+from typing import Any
+
+from django.utils import timezone
+
+from tools_registry.base import ToolResult
+from tools_registry.models import InvocationStatus, ToolInvocation
+
+
+def tool_invocation_start(*, call_id: str, tool_name: str, arguments: dict[str, Any]) -> int:
+    """Record that a tool is about to run; returns the invocation's id."""
+    return ToolInvocation.objects.create(
+        call_id=call_id, tool_name=tool_name, arguments=arguments
+    ).pk
+
+
+def tool_invocation_finish(
+    *,
+    invocation_id: int,
+    elapsed: float,
+    result: ToolResult | None = None,
+    error: str = "",
+    timed_out: bool = False,
+) -> None:
+    """Record how a tool call ended: its result, or its error.
+
+    A timeout only marks a call still running: a slow tool that finished meanwhile keeps its
+    result. A result that arrives after a timeout is still recorded, since it did happen.
+    """
+    if timed_out:
+        status = InvocationStatus.TIMED_OUT
+    else:
+        status = InvocationStatus.SUCCEEDED if result else InvocationStatus.FAILED
+    rows = ToolInvocation.objects.filter(pk=invocation_id)
+    if timed_out:
+        rows = rows.filter(status=InvocationStatus.RUNNING)
+    rows.update(
+        status=status,
+        result={"data": result.data, "summary": result.summary} if result else None,
+        error=error,
+        finished_at=timezone.now(),
+        duration_ms=int(elapsed * 1000),
+    )

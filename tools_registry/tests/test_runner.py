@@ -1,0 +1,130 @@
+"""The call's tool runner: only enabled tools, validated arguments, rows, reports, Celery."""
+
+import asyncio
+import contextlib
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django_tenants.utils import schema_context
+
+from tools_registry.builtin.calendar import BookAppointment
+from tools_registry.models import Booking, InvocationStatus, ToolInvocation
+from tools_registry.runner import CallToolRunner
+from tools_registry.slow import SlowTools
+from tools_registry.tests.conftest import next_weekday
+from voice.models import Call, Persona
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db, pytest.mark.timeout(60)]
+
+
+@database_sync_to_async
+def persona_and_call(schema: str) -> tuple[Persona, Call, dict]:
+    with schema_context(schema):
+        persona = Persona.objects.first()
+        enabled = dict(persona.tools.filter(is_enabled=True).values_list("tool_name", "settings"))
+        return persona, Call.objects.create(persona=persona), enabled
+
+
+@database_sync_to_async
+def invocations(schema: str, call: Call) -> list[tuple[str, str]]:
+    with schema_context(schema):
+        return list(ToolInvocation.objects.filter(call=call).values_list("tool_name", "status"))
+
+
+@contextlib.asynccontextmanager
+async def runner_for(schema: str):
+    """A runner as a live call has it, with its channel for slow tools' results."""
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    slow_tools = SlowTools(channel)
+    reports: list[dict] = []
+
+    async def consume() -> None:
+        while True:
+            slow_tools.deliver(await layer.receive(channel))
+
+    async def report(message: dict) -> None:
+        reports.append(message)
+
+    persona, call, enabled = await persona_and_call(schema)
+    consumer = asyncio.create_task(consume())
+    runner = CallToolRunner(
+        schema_name=schema,
+        call_id=str(call.pk),
+        persona_id=persona.pk,
+        enabled=enabled,
+        slow_tools=slow_tools,
+        report=report,
+        on_end_call=lambda: None,
+    )
+    runner.reports, runner.call = reports, call
+    try:
+        yield runner
+    finally:
+        consumer.cancel()
+
+
+async def test_only_the_personas_enabled_tools_are_offered_and_run(joes, pizza):
+    async with runner_for("pizza") as runner:
+        outcome = await runner.run("check_availability", {"date": "2030-01-01"})
+        offered = {spec.name for spec in runner.specs}
+
+    assert "check_availability" not in offered and "knowledge_search" in offered
+    assert outcome.ok is False
+    assert outcome.result == {"error": "no tool 'check_availability' for this agent"}
+    assert await invocations("pizza", runner.call) == []
+
+
+async def test_invalid_arguments_come_back_as_a_structured_error(joes):
+    async with runner_for("joes") as runner:
+        outcome = await runner.run("check_availability", {"date": "next week", "extra": 1})
+
+    assert outcome.ok is False
+    assert outcome.result["error"] == "invalid arguments"
+    assert any("'extra' was unexpected" in d for d in outcome.result["details"])
+
+
+async def test_a_fast_tool_runs_inline_and_is_recorded(joes):
+    day = next_weekday(3, weeks_ahead=30)
+    async with runner_for("joes") as runner:
+        outcome = await runner.run("check_availability", {"date": day.isoformat()})
+
+    assert outcome.ok and outcome.result["free"][0] == "09:00"
+    assert [r["status"] for r in runner.reports] == ["started", "succeeded"]
+    assert await invocations("joes", runner.call) == [("check_availability", "succeeded")]
+
+
+async def test_a_slow_tool_runs_in_a_celery_worker(joes, pizza, celery_worker):
+    day = next_weekday(4, weeks_ahead=30)
+    async with runner_for("joes") as runner:
+        outcome = await runner.run(
+            "book_appointment", {"date": day.isoformat(), "time": "12:00", "name": "Worker"}
+        )
+
+    assert outcome.ok, outcome.result
+    assert outcome.summary == f"Booked for Worker: {day:%A %d %B} at 12:00"
+    assert await invocations("joes", runner.call) == [("book_appointment", "succeeded")]
+
+    @database_sync_to_async
+    def booked(schema: str) -> bool:
+        with schema_context(schema):
+            return Booking.objects.filter(customer_name="Worker", call=runner.call).exists()
+
+    assert await booked("joes") and not await booked("pizza")
+
+
+async def test_no_worker_means_a_timeout_the_caller_hears_about(joes, monkeypatch):
+    monkeypatch.setattr(BookAppointment, "timeout", 1.0)
+    day = next_weekday(5, weeks_ahead=30)
+    async with runner_for("joes") as runner:
+        outcome = await runner.run(
+            "book_appointment", {"date": day.isoformat(), "time": "12:00", "name": "Nobody"}
+        )
+
+    assert outcome.ok is False
+    assert outcome.summary == "book_appointment did not answer in time"
+    assert runner.reports[-1]["status"] == "failed"
+    assert await invocations("joes", runner.call) == [
+        ("book_appointment", InvocationStatus.TIMED_OUT)
+    ]
