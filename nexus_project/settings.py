@@ -130,7 +130,9 @@ PERSONAPLEX_RETRY_INITIAL = env.float("PERSONAPLEX_RETRY_INITIAL", default=1.0)
 PERSONAPLEX_RETRY_MAX = env.float("PERSONAPLEX_RETRY_MAX", default=30.0)
 
 # The text agent and the caller's speech-to-text.
-NEXUS_AGENT = env("NEXUS_AGENT", default="offline")
+NEXUS_AGENT = env(
+    "NEXUS_AGENT", default="gemini" if env("GEMINI_API_KEY", default="") else "offline"
+)
 NEXUS_SPEECH_TO_TEXT = env("NEXUS_SPEECH_TO_TEXT", default="offline")
 
 # Celery (slow tools, post-call analysis) on the same Redis; kombu names a unix socket its own way.
@@ -143,3 +145,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # loopback and private addresses (off: only public hosts).
 NEXUS_TOOL_MODULES = env.list("NEXUS_TOOL_MODULES", default=[])
 NEXUS_HTTP_TOOL_ALLOW_PRIVATE = env.bool("NEXUS_HTTP_TOOL_ALLOW_PRIVATE", default=False)
+
+# Google Gemini (docs/gemini.md): the "gemini" agent and speech-to-text providers.
+GEMINI_API_KEY = env("GEMINI_API_KEY", default="")
+GEMINI_MODEL = env("GEMINI_MODEL", default="gemini-2.5-flash")
+GEMINI_BASE_URL = env("GEMINI_BASE_URL", default="")  # empty: Google's endpoint
+GEMINI_TIMEOUT_SECONDS = env.float("GEMINI_TIMEOUT_SECONDS", default=20.0)  # per attempt
+GEMINI_RETRIES = env.int("GEMINI_RETRIES", default=2)  # on 408/429/5xx, with backoff
+GEMINI_TRANSPORT = env("GEMINI_TRANSPORT", default="rest")  # "grpc" is accepted, REST is used

@@ -8,3 +8,5 @@ os.environ.setdefault("NEXUS_TOOL_MODULES", "examples.tenants.joes.tools")
 from nexus_project.settings import *  # noqa: F403
 
 WHITENOISE_USE_FINDERS = True  # static files straight from the apps: no collectstatic in tests
+NEXUS_AGENT = "offline"  # whatever the developer's environment says: tests pick their agent
+NEXUS_SPEECH_TO_TEXT = "offline"

@@ -1,7 +1,7 @@
 """Celery tasks of calls: the post-call analysis."""
 
 import asyncio
-import logging
+from dataclasses import asdict
 
 from celery import shared_task
 from django.conf import settings
@@ -10,8 +10,6 @@ from django_tenants.utils import schema_context
 from voice.agent.base import AgentProfile, Turn
 from voice.agent.offline import agent_for
 from voice.models import Call
-
-logger = logging.getLogger(__name__)
 
 
 @shared_task(
@@ -43,3 +41,17 @@ def call_analyze(*, schema_name: str, call_id: str) -> None:
     )
     with schema_context(schema_name):
         Call.objects.filter(pk=call_id).update(analysis=analysis)
+
+
+async def _analyze(profile: AgentProfile, history: list[Turn]) -> dict:
+    """Each task runs its own event loop: use an agent of its own, and close it."""
+    if settings.NEXUS_AGENT == "gemini":
+        from voice.agent.gemini import GeminiAgent  # only a Gemini deployment loads the SDK
+        from voice.agent.gemini_client import gemini_config_from_settings
+
+        agent = GeminiAgent(**asdict(gemini_config_from_settings()))
+        try:
+            return await agent.analyze(profile=profile, history=history)
+        finally:
+            await agent.aclose()
+    return await agent_for(settings.NEXUS_AGENT).analyze(profile=profile, history=history)

@@ -7,11 +7,22 @@ can help with. Matching compares word stems: lowercase, no punctuation, no stop-
 suffix stripping, so "when are you open?" finds "Opening hours".
 """
 
+import datetime as dt
 import re
+from typing import Any
 
-from voice.agent.base import Agent, AgentProfile, AgentReply, Turn
+from voice.agent.base import (
+    Agent,
+    AgentProfile,
+    AgentReply,
+    PartialText,
+    ToolOutcome,
+    ToolRunner,
+    Turn,
+)
+from voice.agent.offline_tools import Question, ToolCall, tool_request
 
-PROVIDERS = ("offline",)
+PROVIDERS = ("offline", "gemini")
 
 _IDENTITY = re.compile(
     r"\b(?:(?:who|what) are you\b"
@@ -106,16 +117,67 @@ def _answer(profile: AgentProfile, history: list[Turn]) -> str:
     return f"I'm sorry, I don't know that, and {profile.name} has given me no information yet."
 
 
+def _tool_answer(profile: AgentProfile, outcome: ToolOutcome) -> str:
+    """What the offline agent says about a tool's outcome."""
+    if not outcome.ok:
+        problem = outcome.result.get("error", "something went wrong")
+        return f"Sorry, I couldn't do that: {problem}."
+    if outcome.name == "check_availability":
+        if not outcome.result["free"]:
+            return f"{outcome.summary}. Would another day suit you?"
+        return f"{outcome.summary}. Which time would you like to book?"
+    if outcome.name == "end_call":
+        return f"Thank you for calling {profile.name}. Goodbye!"
+    return f"{outcome.summary}."
+
+
 class OfflineAgent:
     """The "offline" Agent provider: stateless, so one instance can serve every call."""
 
-    async def reply(self, *, profile: AgentProfile, history: list[Turn]) -> AgentReply:
-        """Answer the last caller turn; without any caller turn yet, greet."""
-        return AgentReply(_answer(profile, history))
+    async def reply(
+        self,
+        *,
+        profile: AgentProfile,
+        history: list[Turn],
+        tools: ToolRunner | None = None,
+        on_partial: PartialText | None = None,
+    ) -> AgentReply:
+        """Answer the last caller turn; without any caller turn yet, greet.
+
+        A request that a tool serves (book, check availability, a person, goodbye) is run
+        through ``tools``; the whole answer is one "partial".
+        """
+        request = tool_request(history, tools.specs, dt.date.today()) if tools else None
+        outcomes: tuple[ToolOutcome, ...] = ()
+        if isinstance(request, Question):
+            text = request.text
+        elif isinstance(request, ToolCall):
+            outcome = await tools.run(request.name, request.arguments)
+            outcomes = (outcome,)
+            text = _tool_answer(profile, outcome)
+        else:
+            text = _answer(profile, history)
+        if on_partial:
+            await on_partial(text)
+        return AgentReply(text, outcomes)
+
+    async def analyze(self, *, profile: AgentProfile, history: list[Turn]) -> dict[str, Any]:
+        """A deterministic analysis by word matching, labelled "offline (no AI model)"."""
+        # Imported here: the analysis builds on this module's matching.
+        from voice.agent.analysis_offline import offline_analysis
+
+        return offline_analysis(profile, history)
 
 
 def agent_for(name: str = "offline") -> Agent:
-    """The agent provider called ``name``: "offline" (deterministic, no network)."""
+    """The agent provider called ``name``: "offline" (deterministic, no network) or "gemini"
+    (built from the GEMINI_* settings, one per process)."""
     if name == "offline":
         return OfflineAgent()
+    if name == "gemini":
+        # Imported here: only a process that uses Gemini pays for the SDK.
+        from voice.agent.gemini import gemini_agent
+        from voice.agent.gemini_client import gemini_config_from_settings
+
+        return gemini_agent(gemini_config_from_settings())
     raise ValueError(f"unknown agent provider {name!r}; known: {', '.join(PROVIDERS)}")

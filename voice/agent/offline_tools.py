@@ -17,7 +17,7 @@ MONTHS = [
     "july", "august", "september", "october", "november", "december",
 ]  # fmt: skip
 _BOOK = re.compile(r"\b(book|booking|appointment|reserve|schedule)\b")
-_AVAILABILITY = re.compile(r"\b(available|availability|free|openings?|slots?|times)\b")
+_AVAILABILITY = re.compile(r"\b(available|availability|free|openings|slots?)\b")
 _PERSON = re.compile(
     r"\b(speak|talk|transfer|connect|put me through)\b.*\b(human|person|someone|staff|manager)\b"
 )

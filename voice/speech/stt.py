@@ -9,7 +9,7 @@ from typing import Protocol
 
 import numpy as np
 
-PROVIDERS = ("offline",)
+PROVIDERS = ("offline", "gemini")
 
 
 class SpeechToText(Protocol):
@@ -19,10 +19,16 @@ class SpeechToText(Protocol):
 
 
 def speech_to_text(name: str = "offline") -> SpeechToText:
-    """The provider called ``name``: "offline" (pocketsphinx, no network)."""
+    """The provider called ``name``: "offline" (pocketsphinx, no network) or "gemini" (Gemini's
+    audio input, built from the GEMINI_* settings, one per process)."""
     if name == "offline":
         # Imported here: only a process that transcribes pays for pocketsphinx.
         from voice.speech.pocketsphinx_stt import PocketsphinxSpeechToText
 
         return PocketsphinxSpeechToText()
+    if name == "gemini":
+        from voice.agent.gemini_client import gemini_config_from_settings
+        from voice.speech.gemini_stt import gemini_speech_to_text
+
+        return gemini_speech_to_text(gemini_config_from_settings())
     raise ValueError(f"unknown speech-to-text provider {name!r}; known: {', '.join(PROVIDERS)}")

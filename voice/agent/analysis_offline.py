@@ -1,0 +1,87 @@
+"""The offline agent's post-call analysis: deterministic word matching, no AI model.
+
+It says what it is (``"analyzer": "offline (no AI model)"``) and fills ANALYSIS_SCHEMA plainly:
+the summary quotes the caller's first turns and the agent's last one; the intent is the knowledge
+topic the caller's words match best (the offline agent's own matching), else "general enquiry";
+the sentiment counts a few telling words in the caller's turns ("not" flips the next one); the
+outcome is "unanswered" when the agent said it did not know (or the caller never spoke), else
+"answered"; a follow-up is needed when the caller asked for a person or a callback, or when the
+agent did not know.
+"""
+
+import itertools
+import re
+from typing import Any
+
+from voice.agent.base import AgentProfile, Turn
+from voice.agent.offline import _best_knowledge, _words
+
+ANALYZER = "offline (no AI model)"
+GENERAL_INTENT = "general enquiry"
+QUOTE_LIMIT = 160  # characters of each quoted turn in the summary
+
+_POSITIVE = frozenset(
+    {"thanks", "thank", "great", "perfect", "wonderful", "awesome", "excellent", "lovely"}
+    | {"brilliant", "fantastic", "helpful", "happy", "glad", "appreciate", "amazing"}
+)
+_NEGATIVE = frozenset(
+    {"angry", "annoyed", "annoying", "terrible", "awful", "horrible", "bad", "worst", "useless"}
+    | {"frustrated", "frustrating", "disappointed", "disappointing", "upset", "ridiculous"}
+    | {"complaint", "complain", "rude", "hate", "unacceptable", "unhappy"}
+)
+_NEGATIONS = frozenset({"not", "never", "dont", "isnt", "wasnt", "arent"})
+_PERSON_WANTED = re.compile(
+    r"\b(?:speak|talk|transfer me|put me through|connect me)\b.*"
+    r"\b(?:human|person|someone|somebody|manager|representative|operator|staff)\b"
+    r"|\b(?:call me|ring me|callback|give me a call)\b"
+)
+_NOT_KNOWN = re.compile(r"\b(?:dont know|do not know|not sure|cannot help|cant help)\b")
+
+
+def _plain(text: str) -> str:
+    """Lowercase words without punctuation, one space apart ("Don't!" -> "dont")."""
+    return " ".join(_words(text))
+
+
+def _quote(text: str) -> str:
+    text = " ".join(text.split())
+    return f'"{text if len(text) <= QUOTE_LIMIT else text[: QUOTE_LIMIT - 3] + "..."}"'
+
+
+def _summary(caller: list[str], agent: list[str]) -> str:
+    if not caller:
+        return "The caller did not say anything."
+    said = " ".join(_quote(text) for text in caller[:2])
+    answer = f" The agent's last answer: {_quote(agent[-1])}." if agent else " No answer."
+    return f"The caller said: {said}.{answer}"
+
+
+def _intent(profile: AgentProfile, caller: list[str]) -> str:
+    best = _best_knowledge(profile.knowledge, " ".join(caller))
+    return next((title for title, content in profile.knowledge if content == best), GENERAL_INTENT)
+
+
+def _sentiment(caller: list[str]) -> str:
+    score = 0
+    for text in caller:
+        words = _words(text)
+        for previous, word in itertools.pairwise(["", *words]):
+            weight = (word in _POSITIVE) - (word in _NEGATIVE)
+            score += -weight if previous in _NEGATIONS else weight
+    return "positive" if score > 0 else "negative" if score < 0 else "neutral"
+
+
+def offline_analysis(profile: AgentProfile, history: list[Turn]) -> dict[str, Any]:
+    """The analysis of a finished call, valid against ANALYSIS_SCHEMA."""
+    caller = [turn.text for turn in history if turn.role == "caller"]
+    agent = [turn.text for turn in history if turn.role == "agent"]
+    not_known = any(_NOT_KNOWN.search(_plain(text)) for text in agent)
+    person_wanted = any(_PERSON_WANTED.search(_plain(text)) for text in caller)
+    return {
+        "summary": _summary(caller, agent),
+        "intent": _intent(profile, caller),
+        "sentiment": _sentiment(caller),
+        "outcome": "unanswered" if not_known or not caller else "answered",
+        "follow_up_needed": person_wanted or not_known,
+        "analyzer": ANALYZER,
+    }
