@@ -109,10 +109,10 @@ def _sync_knowledge(persona: Persona, config: TenantConfig, result: OnboardResul
     wanted = [(k.title, k.content) for k in config.knowledge]
     if current != wanted:
         persona.knowledge.all().delete()
-        KnowledgeItem.objects.bulk_create(
-            KnowledgeItem(persona=persona, title=title, content=content, position=position)
-            for position, (title, content) in enumerate(wanted)
-        )
+        for position, (title, content) in enumerate(wanted):
+            KnowledgeItem.objects.create(
+                persona=persona, title=title, content=content, position=position
+            )
         result.changes.append(f"knowledge set ({len(wanted)} items)")
 
 

@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class VoiceConfig(AppConfig):
     name = "voice"
     verbose_name = "Voice agents"
+
+    def ready(self) -> None:
+        from voice.call import access_cache  # noqa: F401  (drops cached agents on admin saves)

@@ -1,7 +1,8 @@
 """Who may call which agent: resolving tenant and persona once, at the WebSocket handshake.
 
 Runs on the DB thread (sync). A widget key is found through its public route, so no tenant schema
-is ever scanned; an admin "test call" names the persona and is let in by the tenant's own session.
+is ever scanned, and the result is cached until an admin changes the agent (`access_cache`); an
+admin "test call" names the persona and is let in by the tenant's own session.
 """
 
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
 
 from tenants_app.models import Domain, Tenant, WidgetKeyRoute
+from voice.call.access_cache import cache_lookup, cached_lookup
 from voice.call.protocol import CallParams, CallRefused, CloseCode
 from voice.models import Persona, WidgetKey
 from voice.origins import origin_allowed
@@ -63,6 +65,18 @@ def call_access_resolve(
 
 
 def _by_widget_key(key: str, origin: str | None) -> CallAccess:
+    lookup = cached_lookup(key)
+    if lookup is None:
+        lookup = _widget_key_lookup(key)
+        cache_lookup(key, lookup[0].tenant.schema_name, lookup)
+    access, allowed_origins = lookup
+    if not origin_allowed(origin, allowed_origins):
+        raise CallRefused(CloseCode.ORIGIN_NOT_ALLOWED, f"origin {origin!r} not allowed")
+    return access
+
+
+def _widget_key_lookup(key: str) -> tuple[CallAccess, list[str]]:
+    """What an active key lets call, and from which origins; CallRefused otherwise."""
     route = WidgetKeyRoute.objects.select_related("tenant").filter(key=key).first()
     if route is None:
         raise CallRefused(CloseCode.BAD_KEY, "unknown widget key")
@@ -74,11 +88,10 @@ def _by_widget_key(key: str, origin: str | None) -> CallAccess:
         widget_key = WidgetKey.objects.select_related("persona").filter(key=key).first()
         if widget_key is None or not widget_key.is_active:
             raise CallRefused(CloseCode.BAD_KEY, "widget key revoked")
-        if not origin_allowed(origin, widget_key.allowed_origins):
-            raise CallRefused(CloseCode.ORIGIN_NOT_ALLOWED, f"origin {origin!r} not allowed")
         if not widget_key.persona.is_active:
             raise CallRefused(CloseCode.NOT_FOUND, "agent is inactive")
-        return CallAccess(tenant, agent_snapshot(widget_key.persona), widget_key.pk)
+        access = CallAccess(tenant, agent_snapshot(widget_key.persona), widget_key.pk)
+        return access, widget_key.allowed_origins
     finally:
         connection.set_schema_to_public()
 

@@ -32,11 +32,16 @@ def revoke(key) -> None:
 
 @database_sync_to_async
 def set_active(model, tenant: Tenant | None, active: bool) -> None:
+    """Switch a tenant or its personas on or off, saving as the admin does."""
     if model is Tenant:
-        Tenant.objects.filter(pk=tenant.pk).update(is_active=active)
+        tenant = Tenant.objects.get(pk=tenant.pk)
+        tenant.is_active = active
+        tenant.save()
         return
     with schema_context(tenant.schema_name):
-        Persona.objects.update(is_active=active)
+        for persona in Persona.objects.all():
+            persona.is_active = active
+            persona.save()
 
 
 @database_sync_to_async
@@ -330,3 +335,29 @@ async def test_admin_test_call_of_an_unknown_agent_is_4404(joes_key):
         "agent=nobody", origin=f"http://{host}", host=host, cookie=f"sessionid={key}"
     ) as caller:
         assert await caller.receive() == {"type": "<closed>", "code": 4404}
+
+
+@database_sync_to_async
+def set_greeting(tenant: Tenant, greeting: str) -> str:
+    with schema_context(tenant.schema_name):
+        persona = Persona.objects.get()
+        previous, persona.greeting = persona.greeting, greeting
+        persona.save()
+        return previous
+
+
+async def greeting_of_a_new_call(key) -> str:
+    async with call(f"key={key.key}&mode=text", origin=JOES_ORIGIN) as caller:
+        return (await caller.receive_until("transcript", role="agent"))["text"]
+
+
+async def test_an_admin_change_applies_to_the_next_call(joes_key):
+    before = await greeting_of_a_new_call(joes_key)  # now cached
+    previous = await set_greeting(joes_key.tenant, "Joe's here, what can I do for you?")
+    try:
+        after = await greeting_of_a_new_call(joes_key)
+    finally:
+        await set_greeting(joes_key.tenant, previous)
+
+    assert before == previous
+    assert after == "Joe's here, what can I do for you?"

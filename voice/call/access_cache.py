@@ -1,0 +1,59 @@
+"""The connect-time lookup of a widget key, cached in Redis and dropped when an admin saves.
+
+A caller's handshake needs the key's tenant, persona, knowledge and tools: five queries. They are
+cached per key with the tenant's "generation"; saving anything an agent is made of (persona,
+knowledge, tools, widget keys, the tenant) bumps the generation, so the next call reads afresh,
+in every process, with no restart.
+"""
+
+from django.core.cache import cache
+from django.db import connection
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from tenants_app.models import Tenant
+from tools_registry.models import ToolEnablement
+from voice.models import KnowledgeItem, Persona, WidgetKey
+
+TIMEOUT_SECONDS = 3600
+
+
+def _generation_key(schema_name: str) -> str:
+    return f"nexus:agents:{schema_name}:generation"
+
+
+def _generation(schema_name: str) -> int:
+    return cache.get(_generation_key(schema_name), 0)
+
+
+def cached_lookup(key: str):
+    """The cached lookup of `key`, or None when absent or stale."""
+    entry = cache.get(f"nexus:widget-key:{key}")
+    if entry is None:
+        return None
+    schema_name, generation, value = entry
+    return value if generation == _generation(schema_name) else None
+
+
+def cache_lookup(key: str, schema_name: str, value) -> None:
+    entry = (schema_name, _generation(schema_name), value)
+    cache.set(f"nexus:widget-key:{key}", entry, TIMEOUT_SECONDS)
+
+
+def _bump(schema_name: str) -> None:
+    generation_key = _generation_key(schema_name)
+    cache.add(generation_key, 0, None)
+    cache.incr(generation_key)
+
+
+@receiver([post_save, post_delete], sender=Persona)
+@receiver([post_save, post_delete], sender=KnowledgeItem)
+@receiver([post_save, post_delete], sender=ToolEnablement)
+@receiver([post_save, post_delete], sender=WidgetKey)
+def _agent_changed(sender, **kwargs) -> None:
+    _bump(connection.schema_name)
+
+
+@receiver([post_save, post_delete], sender=Tenant)
+def _tenant_changed(sender, instance: Tenant, **kwargs) -> None:
+    _bump(instance.schema_name)
