@@ -3,8 +3,8 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 TEST_DATA_DIR ?= $(CURDIR)/.data/test
 
-# Debian packages the tests need: espeak-ng makes the speech fixtures.
-SYSTEM_PACKAGES := espeak-ng
+# Debian packages the tests need: espeak-ng makes the speech fixtures, chromium runs the widget.
+SYSTEM_PACKAGES := espeak-ng chromium
 
 .PHONY: run test lint format bench clean system-packages
 
@@ -41,6 +41,13 @@ lint: $(VENV)/.dev
 format: $(VENV)/.dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# The voice bridge under load, against the budgets of ARCHITECTURE.md (it reports, never fails on a
+# figure). BENCH_ARGS: --calls N (50), --seconds S (30), --soak-minutes M (0: off). Of the system
+# packages it needs only espeak-ng (the VAD measurement's speech).
+bench: $(VENV)/.dev
+	@$(MAKE) --no-print-directory system-packages SYSTEM_PACKAGES=espeak-ng
+	NEXUS_DATA_DIR=$(CURDIR)/.data/bench $(PYTHON) -m nexus_project.embedded -- $(PYTHON) -m voice.bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .data

@@ -105,6 +105,7 @@ def main() -> int:
             try:
                 manage("migrate_schemas", "--noinput", "-v", "0")
                 manage("demo_setup", "--port", str(port))
+                manage("calls_close_stale")
                 if not os.environ.get("PERSONAPLEX_URLS"):
                     sidecar_port = port_pick(host, int(os.environ.get("SIDECAR_PORT", "8998")))
                     processes.start(

@@ -143,6 +143,7 @@ CELERY_BROKER_URL = REDIS_URL.replace("unix://", "redis+socket://", 1)
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # the LOGGING above stays in charge
 
 # Tools: modules that register a business's own tools, and whether `http_request` may reach
 # loopback and private addresses (off: only public hosts).

@@ -2,6 +2,7 @@
 
 from django.contrib import admin, messages
 from django.db.models import Count
+from django.templatetags.static import static
 from django.utils.html import format_html
 
 from tools_registry.admin import ToolEnablementInline, ToolInvocationInline
@@ -9,6 +10,11 @@ from voice.forms import WidgetKeyForm
 from voice.models import Call, KnowledgeItem, Persona, TranscriptEntry, WidgetKey
 from voice.prompt import PROMPT_LIMIT, persona_prompt_build
 from voice.services import widget_key_create, widget_key_delete, widget_key_revoke
+
+
+def widget_src(request) -> str:
+    """The absolute URL of widget.js on this host, for the embed snippet and the test call."""
+    return request.build_absolute_uri(static("nexus/widget.js"))
 
 
 class KnowledgeInline(admin.StackedInline):
@@ -30,6 +36,12 @@ class PersonaAdmin(admin.ModelAdmin):
         ("Conversation", {"fields": ["system_prompt", "greeting", "language"]}),
         ("Voice", {"fields": ["voice_provider", "voice_id", "voice_prompt"]}),
     ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # The change form shows the embed snippets and a "Test call" button (widget_src).
+        keys = WidgetKey.objects.filter(persona_id=object_id, is_active=True)
+        extra = {"widget_src": widget_src(request), "widget_keys": keys}
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 
     @admin.display(description="Prompt sent to the voice model")
     def voice_prompt(self, obj: Persona) -> str:
@@ -65,6 +77,11 @@ class WidgetKeyAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return ["key", "is_active", "revoked_at"] if obj else []
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # The change form shows the embed snippet with this key (widget_src).
+        extra = {**(extra_context or {}), "widget_src": widget_src(request)}
+        return super().change_view(request, object_id, form_url, extra)
 
     def get_fields(self, request, obj=None):
         fields = ["label", "persona", "allowed_origins"]

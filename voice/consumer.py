@@ -68,7 +68,7 @@ class CallConsumer(AsyncWebsocketConsumer):
                 raise CallRefused(CloseCode.TOO_MANY_CALLS, "concurrent-call limit reached")
         except CallRefused as refusal:
             await self.accept()
-            await self.close(code=refusal.code, reason=refusal.reason)
+            await self.close(code=int(refusal.code), reason=refusal.reason)
             return
         await self.accept()
         self.slow_tools = SlowTools(self.channel_name)

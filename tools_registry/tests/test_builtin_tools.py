@@ -13,6 +13,7 @@ from tools_registry.builtin.calls import STAFF_GROUP
 from tools_registry.builtin.http_request import MAX_RESPONSE_BYTES
 from tools_registry.models import TenantSecret
 from tools_registry.registry import tool_get
+from tools_registry.tests.conftest import finished_call
 from voice.models import Call, Persona
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.django_db
 @database_sync_to_async
 def context_for(schema: str, settings: dict | None = None) -> ToolContext:
     with schema_context(schema):
-        call = Call.objects.create(persona=Persona.objects.first())
+        call = finished_call(Persona.objects.first())
         return ToolContext(schema, str(call.pk), call.persona_id, 0, settings or {})
 
 

@@ -15,8 +15,8 @@ from tools_registry.base import ToolContext, ToolError
 from tools_registry.builtin.calendar import DEFAULTS, _book
 from tools_registry.models import Booking, ToolInvocation
 from tools_registry.registry import tool_get
-from tools_registry.tests.conftest import next_weekday
-from voice.models import Call, Persona
+from tools_registry.tests.conftest import finished_call, next_weekday
+from voice.models import Persona
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db]
 
@@ -27,7 +27,7 @@ _weeks = itertools.count(2)  # each test books in a week of its own
 @database_sync_to_async
 def new_invocation(schema: str) -> ToolContext:
     with schema_context(schema):
-        call = Call.objects.create(persona=Persona.objects.first())
+        call = finished_call(Persona.objects.first())
         invocation = ToolInvocation.objects.create(call=call, tool_name="book_appointment")
         return ToolContext(schema, str(call.pk), call.persona_id, invocation.pk, SETTINGS)
 

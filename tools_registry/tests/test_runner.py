@@ -12,7 +12,7 @@ from tools_registry.builtin.calendar import BookAppointment
 from tools_registry.models import Booking, InvocationStatus, ToolInvocation
 from tools_registry.runner import CallToolRunner
 from tools_registry.slow import SlowTools
-from tools_registry.tests.conftest import next_weekday
+from tools_registry.tests.conftest import finished_call, next_weekday
 from voice.models import Call, Persona
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db, pytest.mark.timeout(60)]
@@ -23,7 +23,7 @@ def persona_and_call(schema: str) -> tuple[Persona, Call, dict]:
     with schema_context(schema):
         persona = Persona.objects.first()
         enabled = dict(persona.tools.filter(is_enabled=True).values_list("tool_name", "settings"))
-        return persona, Call.objects.create(persona=persona), enabled
+        return persona, finished_call(persona), enabled
 
 
 @database_sync_to_async

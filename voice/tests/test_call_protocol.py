@@ -8,11 +8,12 @@ import pytest
 from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
+from django.core.management import call_command
 from django_tenants.utils import schema_context
 
 from tenants_app.models import Tenant
 from voice.call import session as session_module
-from voice.models import CallStatus, Persona, WidgetKey
+from voice.models import Call, CallStatus, Persona, WidgetKey
 from voice.services import widget_key_revoke
 from voice.tests.conftest import JOES_ORIGIN, call, stored_call
 
@@ -361,3 +362,18 @@ async def test_an_admin_change_applies_to_the_next_call(joes_key):
 
     assert before == previous
     assert after == "Joe's here, what can I do for you?"
+
+
+@database_sync_to_async
+def stale_call(tenant: Tenant) -> str:
+    with schema_context(tenant.schema_name):
+        return str(Call.objects.create(persona=Persona.objects.get()).pk)
+
+
+async def test_calls_left_open_by_a_stopped_server_can_be_closed(joes_key):
+    call_id = await stale_call(joes_key.tenant)
+
+    await database_sync_to_async(call_command)("calls_close_stale")
+
+    row, _ = await stored_call(joes_key.tenant, call_id)
+    assert row.status == CallStatus.ENDED and row.end_reason == "server_restart"

@@ -12,7 +12,13 @@ from tools_registry.models import Booking, ToolInvocation
 from tools_registry.tests.conftest import celery_worker, next_weekday  # noqa: F401
 from voice.models import Call
 from voice.tests.conftest import JOES_ORIGIN, PIZZA_ORIGIN, call, stored_call
-from voice.tests.fake_gemini import API_KEY, fake_gemini, function_call_reply, text_reply
+from voice.tests.fake_gemini import (
+    API_KEY,
+    fake_gemini,
+    function_call_reply,
+    json_reply,
+    text_reply,
+)
 from voice.tests.speech_fixtures import silence, speak
 from voice.tests.test_call_voice import pcm16_chunks, sidecars, stream_realtime
 
@@ -115,6 +121,13 @@ async def test_the_worker_stopped_mid_call_gives_a_timeout_the_caller_hears(joes
 
 async def test_joes_caller_books_through_gemini(joes_key, settings, celery_worker):  # noqa: F811
     day = next_weekday(4, weeks_ahead=40)
+    analysis = {
+        "summary": "Flo booked a haircut.",
+        "intent": "booking",
+        "sentiment": "positive",
+        "outcome": "booked",
+        "follow_up_needed": False,
+    }
     async with fake_gemini() as gemini:
         settings.NEXUS_AGENT = "gemini"
         settings.GEMINI_API_KEY, settings.GEMINI_BASE_URL = API_KEY, gemini.base_url
@@ -124,10 +137,12 @@ async def test_joes_caller_books_through_gemini(joes_key, settings, celery_worke
                 "book_appointment", {"date": day.isoformat(), "time": "15:00", "name": "Flo"}
             ),
             text_reply("You're booked, Flo: ", f"{day:%A} at 3 pm."),
+            json_reply(analysis),
         )
         async with call(f"key={joes_key.key}&mode=text", origin=JOES_ORIGIN) as caller:
             call_id = (await caller.receive())["call_id"]
             answer = await say(caller, "Please book me for Friday at 3 pm, I'm Flo")
+        stored_analysis = await analysis_of(call_id)
 
     assert answer["text"] == f"You're booked, Flo: {day:%A} at 3 pm."
     assert await bookings_of("joes", call_id) == [("Flo", "")]
@@ -135,6 +150,7 @@ async def test_joes_caller_books_through_gemini(joes_key, settings, celery_worke
     assert all(name in declared for name in ("book_appointment", "walk_in_wait"))
     follow_up = str(gemini.requests[1].body)
     assert "Booked for Flo" in follow_up  # the tool's result went back to the model
+    assert stored_analysis == {**analysis, "analyzer": "gemini:gemini-2.5-flash"}
 
 
 async def test_the_supervisor_runs_tools_in_a_voice_call(joes_key, settings):
@@ -158,6 +174,21 @@ async def test_the_supervisor_runs_tools_in_a_voice_call(joes_key, settings):
     assert ("caller", f"do you have any free times on {day.isoformat()}") in entries
 
 
+async def analysis_of(call_id: str) -> dict | None:
+    """The call's analysis, once the worker has stored it (None after 10 s)."""
+
+    @database_sync_to_async
+    def stored() -> dict | None:
+        with schema_context("joes"):
+            return Call.objects.get(pk=call_id).analysis
+
+    for _ in range(100):
+        if result := await stored():
+            return result
+        await asyncio.sleep(0.1)
+    return None
+
+
 async def test_post_call_analysis_is_stored_on_the_call(joes_key, celery_worker):  # noqa: F811
     async with call(f"key={joes_key.key}&mode=text", origin=JOES_ORIGIN) as caller:
         call_id = (await caller.receive())["call_id"]
@@ -165,15 +196,7 @@ async def test_post_call_analysis_is_stored_on_the_call(joes_key, celery_worker)
         await caller.send({"type": "end"})
         await caller.receive_until("ended")
 
-    @database_sync_to_async
-    def analysis() -> dict | None:
-        with schema_context("joes"):
-            return Call.objects.get(pk=call_id).analysis
-
-    for _ in range(100):
-        if result := await analysis():
-            break
-        await asyncio.sleep(0.1)
+    result = await analysis_of(call_id)
     assert result["analyzer"] == "offline (no AI model)"
     assert result["sentiment"] in {"positive", "neutral", "negative"}
     assert "haircut" in result["summary"].lower()

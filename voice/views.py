@@ -1,0 +1,36 @@
+"""Pages of a tenant's host for callers: the demo business page that embeds the widget."""
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.templatetags.static import static
+
+from voice.models import WidgetKey
+from voice.origins import origin_allowed, origin_normalize
+
+DEMO_KEY_LABEL = "demo"
+
+
+def _demo_key(origin: str) -> WidgetKey | None:
+    """An active key whose allowed origins include `origin`, a key labelled "demo" first."""
+    keys = WidgetKey.objects.filter(is_active=True, persona__is_active=True).select_related(
+        "persona"
+    )
+    usable = [key for key in keys if origin_allowed(origin, key.allowed_origins)]
+    usable.sort(key=lambda key: (key.label != DEMO_KEY_LABEL, -key.created_at.timestamp()))
+    return usable[0] if usable else None
+
+
+def demo(request: HttpRequest) -> HttpResponse:
+    """A stand-in for the business's own web site, with the widget embedded by its demo key."""
+    try:
+        origin = origin_normalize(f"{request.scheme}://{request.get_host()}")
+    except ValidationError:
+        origin = ""
+    key = _demo_key(origin) if origin else None
+    context = {"tenant": request.tenant, "origin": origin, "key": key}
+    if key is None:
+        return render(request, "voice/demo_missing.html", context, status=404)
+    context["knowledge"] = list(key.persona.knowledge.all())
+    context["widget_src"] = request.build_absolute_uri(static("nexus/widget.js"))
+    return render(request, "voice/demo.html", context)
