@@ -3,7 +3,7 @@
 from django.contrib import admin, messages
 from django.db.models import Count
 from django.templatetags.static import static
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from tools_registry.admin import ToolEnablementInline, ToolInvocationInline
 from voice.forms import WidgetKeyForm
@@ -126,12 +126,37 @@ class TranscriptInline(admin.TabularInline):
         return False
 
 
+ANALYSIS_LABELS = {
+    "summary": "Summary",
+    "intent": "Caller intent",
+    "sentiment": "Sentiment",
+    "outcome": "Outcome",
+    "follow_up_needed": "Follow-up needed",
+    "analyzer": "Analyzed by",
+}
+
+
 @admin.register(Call)
 class CallAdmin(admin.ModelAdmin):
-    list_display = ["started_at", "persona", "mode", "status", "end_reason", "entries"]
-    list_filter = [("started_at", admin.DateFieldListFilter), "persona", "status", "mode"]
-    readonly_fields = [f.name for f in Call._meta.fields]
+    list_display = [
+        "started_at", "persona", "mode", "status", "end_reason", "needs_human", "entries"
+    ]  # fmt: skip
+    list_filter = [
+        ("started_at", admin.DateFieldListFilter), "persona", "status", "mode", "needs_human"
+    ]  # fmt: skip
+    readonly_fields = ["post_call_analysis", *(f.name for f in Call._meta.fields)]
     inlines = [TranscriptInline, ToolInvocationInline]
+
+    @admin.display(description="Post-call analysis")
+    def post_call_analysis(self, obj: Call) -> str:
+        if not obj.analysis:
+            return "Not analyzed yet." if obj.ended_at else "The call is still going on."
+        rows = format_html_join(
+            "",
+            "<tr><th>{}</th><td>{}</td></tr>",
+            ((label, obj.analysis.get(key, "")) for key, label in ANALYSIS_LABELS.items()),
+        )
+        return format_html("<table>{}</table>", rows)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(entry_count=Count("transcript"))

@@ -1,10 +1,14 @@
 """Tenant isolation: logins, rows and admin rights stay inside their own tenant."""
 
+import datetime as dt
+
 import pytest
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from tenants_app.permissions import SUPPORT_GROUP
 from tenants_app.tests.factories import PASSWORD, user_create
+from tools_registry.models import Booking, ToolInvocation
 from voice.models import Call, Persona, TranscriptEntry
 
 JOES = "joes.localhost"
@@ -124,3 +128,45 @@ def test_every_tenant_has_a_view_only_support_group(joes, pizza, in_schema):
             )
             assert {"view_call", "view_transcriptentry", "view_toolinvocation"} <= codenames
             assert all(codename.startswith("view_") for codename in codenames)
+
+
+def test_call_page_shows_the_post_call_analysis(client, joes, joes_admin, joes_call, in_schema):
+    with in_schema(joes):
+        Call.objects.filter(pk=joes_call.pk).update(
+            analysis={
+                "summary": "Asked about a fade.",
+                "intent": "booking",
+                "sentiment": "neutral",
+                "outcome": "answered",
+                "follow_up_needed": True,
+                "analyzer": "offline (no AI model)",
+            }
+        )
+    admin_login(client, JOES, "joes-boss")
+
+    page = client.get(f"/admin/voice/call/{joes_call.pk}/change/", HTTP_HOST=JOES).content.decode()
+
+    assert "<th>Summary</th><td>Asked about a fade.</td>" in page
+    assert "<th>Analyzed by</th><td>offline (no AI model)</td>" in page
+
+
+def test_pizza_admin_sees_none_of_joes_invocations_or_bookings(
+    client, joes, pizza, joes_call, in_schema
+):
+    with in_schema(joes):
+        ToolInvocation.objects.create(call=joes_call, tool_name="book_appointment")
+        Booking.objects.create(
+            starts_at=timezone.now(), ends_at=timezone.now() + dt.timedelta(minutes=30),
+            customer_name="Joe's customer", call=joes_call,
+        )  # fmt: skip
+    with in_schema(pizza):
+        user_create("pizza-boss", superuser=True)
+    admin_login(client, PIZZA, "pizza-boss")
+
+    invocations = client.get("/admin/tools_registry/toolinvocation/", HTTP_HOST=PIZZA)
+    bookings = client.get("/admin/tools_registry/booking/", HTTP_HOST=PIZZA)
+
+    assert invocations.status_code == bookings.status_code == 200
+    assert "0 tool invocations" in invocations.content.decode()
+    assert "Joe&#x27;s customer" not in bookings.content.decode()
+    assert "0 bookings" in bookings.content.decode()
