@@ -2,7 +2,6 @@
 
 from django.contrib import admin, messages
 from django.db.models import Count
-from django.templatetags.static import static
 from django.utils.html import format_html, format_html_join
 
 from tools_registry.admin import ToolEnablementInline, ToolInvocationInline
@@ -10,11 +9,7 @@ from voice.forms import WidgetKeyForm
 from voice.models import Call, KnowledgeItem, Persona, TranscriptEntry, WidgetKey
 from voice.prompt import PROMPT_LIMIT, persona_prompt_build
 from voice.services import widget_key_create, widget_key_delete, widget_key_revoke
-
-
-def widget_src(request) -> str:
-    """The absolute URL of widget.js on this host, for the embed snippet and the test call."""
-    return request.build_absolute_uri(static("nexus/widget.js"))
+from voice.widget import widget_src
 
 
 class KnowledgeInline(admin.StackedInline):

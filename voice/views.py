@@ -3,12 +3,11 @@
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.templatetags.static import static
 
+from tenants_app.demo import DEMO_KEY_LABEL
 from voice.models import WidgetKey
 from voice.origins import origin_allowed, origin_normalize
-
-DEMO_KEY_LABEL = "demo"
+from voice.widget import widget_src
 
 
 def _demo_key(origin: str) -> WidgetKey | None:
@@ -32,5 +31,5 @@ def demo(request: HttpRequest) -> HttpResponse:
     if key is None:
         return render(request, "voice/demo_missing.html", context, status=404)
     context["knowledge"] = list(key.persona.knowledge.all())
-    context["widget_src"] = request.build_absolute_uri(static("nexus/widget.js"))
+    context["widget_src"] = widget_src(request)
     return render(request, "voice/demo.html", context)
