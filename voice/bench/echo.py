@@ -1,0 +1,82 @@
+"""Finding the echoes of the callers' bursts in the agent audio, and pairing them with the bursts.
+
+The emulator echoes the caller's audio `ECHO_DELAY` later. A burst's echo begins where the agent
+audio (PCM16, 24 kHz) turns loud after at least `QUIET_SECONDS` of quiet. Each burst is paired
+with the first echo onset that follows it within `PAIRING_WINDOW`; its latency is the time between
+sending the burst's first chunk and receiving the message with the echo's first loud sample, minus
+`ECHO_DELAY`. A further onset paired with the same burst means the echo had a gap: audio of the
+burst went missing, or silence was put in its middle.
+
+The emulator steps once per 80 ms of input, so an onset waits for the rest of its step before its
+echo can leave: 0-80 ms, depending on where it falls in the step. The agent audio arrives one
+message per step, so where the onset sits in its message tells that wait, and
+`EchoLatency.unframed` leaves it out (what remains includes the codecs' own delay).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+AGENT_RATE = 24_000
+ECHO_DELAY = 0.240  # the emulator's 3 steps of 80 ms
+QUIET_SECONDS = 0.3
+LOUD = 0.05 * 32768  # a sample above this is the tone (it peaks near 0.3 of full scale)
+PAIRING_WINDOW = (0.2, 2.0)  # seconds after a burst: an onset then is that burst's echo
+
+
+@dataclass(frozen=True)
+class EchoOnset:
+    arrived: float  # event-loop time the message arrived
+    samples_after: int  # samples of that message from the onset to its end
+
+
+@dataclass(frozen=True)
+class EchoLatency:
+    raw: float  # seconds, ECHO_DELAY already subtracted
+    unframed: float  # raw, less the wait for the emulator's step to fill
+
+
+class EchoOnsetDetector:
+    """Fed the agent audio message by message; returns the burst onsets it contains."""
+
+    def __init__(self) -> None:
+        self._position = 0  # samples seen so far
+        self._last_loud = -(10**9)
+
+    def feed(self, data: bytes, arrived: float) -> list[EchoOnset]:
+        samples = np.frombuffer(data, dtype="<i2", count=len(data) // 2)
+        loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > LOUD) + self._position
+        onsets = []
+        if loud.size:
+            before = np.concatenate(([self._last_loud], loud[:-1]))
+            for at in loud[loud - before > QUIET_SECONDS * AGENT_RATE]:
+                onsets.append(EchoOnset(arrived, int(self._position + len(samples) - at)))
+            self._last_loud = int(loud[-1])
+        self._position += len(samples)
+        return onsets
+
+
+@dataclass(frozen=True)
+class EchoPairing:
+    latencies: list[EchoLatency]  # one per burst whose echo came back
+    broken: int  # further onsets within an echo: gaps of `QUIET_SECONDS` or more inside it
+
+
+def echo_pairing(bursts_sent: list[float], echoes: list[EchoOnset]) -> EchoPairing:
+    """Pair each burst with the first echo onset in its window; count the onsets after it."""
+    latencies = []
+    paired: set[int] = set()
+    broken = 0
+    sent = np.asarray(bursts_sent)
+    low, high = PAIRING_WINDOW
+    for echo in echoes:
+        burst = int(np.searchsorted(sent, echo.arrived - low, side="right")) - 1
+        if burst < 0 or echo.arrived - sent[burst] > high:
+            continue
+        if burst in paired:
+            broken += 1
+            continue
+        paired.add(burst)
+        raw = echo.arrived - sent[burst] - ECHO_DELAY
+        latencies.append(EchoLatency(raw, raw - echo.samples_after / AGENT_RATE))
+    return EchoPairing(latencies, broken)

@@ -1,0 +1,125 @@
+"""A load phase: N simulated callers at once against the server, its CPU and memory watched.
+
+Callers connect `STAGGER_SECONDS` apart. The CPU window runs from the first caller starting to
+stream to the last one stopping: CPU of the server (and its descendants), of the other processes
+the benchmark runs, and of the whole machine. The server's private memory (USS) is sampled every
+`uss_every` seconds, with the number of calls streaming at that moment.
+"""
+
+import asyncio
+import time
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import aiohttp
+
+from voice.bench.caller import CallerResult, caller_run
+from voice.bench.resources import CpuSnapshot, CpuUsed, Watched, cpu_used, machine_busy
+from voice.bench.server import Server
+from voice.bench.tenant import BenchTenant
+from voice.bench.tones import RATE
+
+STAGGER_SECONDS = 0.05
+
+
+@dataclass(frozen=True)
+class UssSample:
+    at: float  # seconds since the phase began
+    live: int  # calls streaming
+    uss: int  # the server's, bytes
+    children_uss: list[int]  # the server's descendants', bytes
+
+
+@dataclass
+class LoadResult:
+    callers: list[CallerResult]
+    window: float  # seconds from the first stream start to the last stream end
+    cpu: dict[str, CpuUsed]  # over the window, by process name
+    machine: float  # CPU seconds the whole machine was busy over the window
+    uss: list[UssSample]
+
+    @property
+    def call_minutes(self) -> float:
+        return sum(caller.streamed for caller in self.callers) / 60
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    at: float
+    machine: float
+    cpu: dict[str, CpuSnapshot]
+
+
+class _Monitor:
+    """The callers' `StreamListener`: counts live streams, snapshots CPU at the window's ends."""
+
+    def __init__(self, watched: dict[str, Watched]) -> None:
+        self.watched = watched
+        self.live = 0
+        self.first: _Snapshot | None = None
+        self.last: _Snapshot | None = None
+
+    def _snapshot(self) -> _Snapshot:
+        cpu = {name: w.cpu() for name, w in self.watched.items()}
+        return _Snapshot(time.monotonic(), machine_busy(), cpu)
+
+    def started(self) -> None:
+        if self.first is None:
+            self.first = self._snapshot()
+        self.live += 1
+
+    def stopped(self) -> None:
+        self.live -= 1
+        self.last = self._snapshot()
+
+
+async def _sample_uss(
+    monitor: _Monitor, server: Watched, every: float, out: list[UssSample]
+) -> None:
+    began = time.monotonic()
+    while True:
+        await asyncio.sleep(every)
+        live = monitor.live
+        out.append(UssSample(time.monotonic() - began, live, server.uss(), server.children_uss()))
+
+
+async def load_run(
+    server: Server,
+    tenant: BenchTenant,
+    *,
+    calls: int,
+    seconds: float,
+    watched: dict[str, Watched],
+    server_name: str,
+    uss_every: float,
+) -> LoadResult:
+    """Run `calls` callers streaming `seconds` each; `watched[server_name]` is the server."""
+    url = server.call_url(urlencode({"key": tenant.key, "format": "pcm16", "rate": RATE}))
+    monitor = _Monitor(watched)
+    samples: list[UssSample] = []
+    sampler = asyncio.create_task(_sample_uss(monitor, watched[server_name], uss_every, samples))
+    try:
+        connector = aiohttp.TCPConnector(limit=0)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            callers = await asyncio.gather(
+                *(
+                    caller_run(
+                        index=index,
+                        session=session,
+                        url=url,
+                        origin=tenant.origin,
+                        seconds=seconds,
+                        delay=index * STAGGER_SECONDS,
+                        listener=monitor,
+                    )
+                    for index in range(calls)
+                )
+            )
+    finally:
+        sampler.cancel()
+        await asyncio.gather(sampler, return_exceptions=True)
+    first, last = monitor.first, monitor.last
+    if first is None or last is None:
+        return LoadResult(list(callers), 0.0, {}, 0.0, samples)
+    cpu = {name: cpu_used(first.cpu[name], last.cpu[name]) for name in watched}
+    return LoadResult(list(callers), last.at - first.at, cpu, last.machine - first.machine, samples)

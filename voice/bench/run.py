@@ -1,0 +1,139 @@
+"""The benchmark from start to end: set up, measure in-process, start the servers, load, report.
+
+The in-process measurements (bare codec work, VAD) run before any server starts, so nothing else
+competes for the CPU while they are timed. Every child process is stopped on the way out, whatever
+ends the run: the end, an error, Ctrl+C or SIGTERM.
+"""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+from voice.bench.bridge_latency import DIRECTIONS, direction_latency, stored_metrics
+from voice.bench.caller import CallerResult
+from voice.bench.codec_baseline import codec_baseline
+from voice.bench.load import LoadResult, load_run
+from voice.bench.options import BenchOptions, options_parse
+from voice.bench.processes import BenchError, ChildProcesses
+from voice.bench.report import CALLERS, FARM, SERVER, BenchFigures, report_render
+from voice.bench.resources import Watched
+from voice.bench.server import Server, daphne_start
+from voice.bench.sidecar_farm import sidecar_farm_start
+from voice.bench.soak import SAMPLE_SECONDS, soak_figures
+from voice.bench.tenant import BenchTenant, bench_tenant_prepare
+from voice.bench.vad import VadFigures, vad_figures
+
+WARMUP_SECONDS = 3.0  # one call first: codecs, pools and workers start before memory is taken
+PROBES = 5  # then calls that connect and hang up, one at a time: connecting to an idle server
+SETTLE_SECONDS = 2.0
+USS_EVERY_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class _Measured:
+    warmup: CallerResult
+    probes: list[CallerResult]
+    idle_uss: int
+    load: LoadResult
+    soak: LoadResult | None
+
+
+def _say(text: str) -> None:
+    print(f"[bench] {text}", file=sys.stderr, flush=True)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+async def _measure(
+    server: Server, tenant: BenchTenant, options: BenchOptions, watched: dict[str, Watched]
+) -> _Measured:
+    async def load(calls: int, seconds: float, uss_every: float) -> LoadResult:
+        return await load_run(
+            server,
+            tenant,
+            calls=calls,
+            seconds=seconds,
+            watched=watched,
+            server_name=SERVER,
+            uss_every=uss_every,
+        )
+
+    _say("warm-up call")
+    warmup = (await load(1, WARMUP_SECONDS, USS_EVERY_SECONDS)).callers[0]
+    probes = [(await load(1, 0.0, USS_EVERY_SECONDS)).callers[0] for _ in range(PROBES)]
+    await asyncio.sleep(SETTLE_SECONDS)
+    idle_uss = watched[SERVER].uss()
+    _say(f"{options.calls} calls streaming {options.seconds:g} s")
+    main_load = await load(options.calls, options.seconds, USS_EVERY_SECONDS)
+    soak = None
+    if options.soak_minutes:
+        _say(f"soak: {options.calls} calls streaming {options.soak_minutes:g} min")
+        soak = await load(options.calls, options.soak_minutes * 60, SAMPLE_SECONDS)
+    return _Measured(warmup, probes, idle_uss, main_load, soak)
+
+
+def _vad() -> VadFigures | str:
+    try:
+        return vad_figures()
+    except (OSError, subprocess.CalledProcessError) as error:
+        return f"no espeak-ng speech ({error}); install espeak-ng"
+
+
+def main(argv: list[str]) -> int:
+    options = options_parse(argv)
+    signal.signal(signal.SIGTERM, _interrupt)
+    began = time.monotonic()
+    processes = ChildProcesses(Path(settings.DATA_DIR) / "logs")
+    try:
+        _say("setting up: migrations, platform, tenant `bench` and its key")
+        tenant = bench_tenant_prepare(calls=options.calls)
+        _say(f"bare codec work of {options.calls} calls x {options.seconds:g} s, in this process")
+        codec = codec_baseline(calls=options.calls, seconds=options.seconds)
+        _say("VAD false triggers")
+        vad = _vad()
+        _say(f"starting {options.calls} PersonaPlex emulators and daphne")
+        farm = sidecar_farm_start(processes, options.calls)
+        server = daphne_start(processes, sidecar_urls=farm.urls)
+        watched = {
+            SERVER: Watched(server.pid),
+            FARM: Watched(farm.pid),
+            CALLERS: Watched(os.getpid(), descendants=False),
+        }
+        measured = asyncio.run(_measure(server, tenant, options, watched))
+        call_ids = [caller.call_id for caller in measured.load.callers if caller.call_id]
+        metrics = stored_metrics(tenant.schema, call_ids)  # daphne up: it may still close calls
+    except (BenchError, subprocess.CalledProcessError) as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("bench: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        processes.stop_all()
+    figures = BenchFigures(
+        options=options,
+        cpus=len(os.sched_getaffinity(0)),
+        stale_calls_closed=tenant.stale_calls_closed,
+        warmup=measured.warmup,
+        probes=measured.probes,
+        idle_uss=measured.idle_uss,
+        load=measured.load,
+        bridge={direction: direction_latency(metrics, direction) for direction in DIRECTIONS},
+        metrics_stored=len(metrics),
+        codec=codec,
+        vad=vad,
+        soak=soak_figures(measured.soak, options.soak_minutes) if measured.soak else None,
+        wall=time.monotonic() - began,
+        logs=str(processes.log_dir),
+    )
+    print(report_render(figures))
+    return 0

@@ -1,0 +1,51 @@
+"""The server under test: one daphne process serving `nexus_project.asgi`, with the sidecar pool.
+
+It listens on a free port of 127.0.0.1, with `PERSONAPLEX_URLS` naming the sidecar farm, and is
+ready once it answers an HTTP request (any status).
+"""
+
+import os
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+from voice.bench.processes import ChildProcesses, free_port
+
+HOST = "127.0.0.1"
+START_SECONDS = 60.0
+NAME = "daphne"
+
+
+@dataclass(frozen=True)
+class Server:
+    pid: int
+    port: int
+
+    def call_url(self, query: str) -> str:
+        return f"ws://{HOST}:{self.port}/ws/call/?{query}"
+
+
+def _answers(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://{HOST}:{port}/", timeout=2):
+            return True
+    except urllib.error.HTTPError:
+        return True  # any status: Django answered
+    except OSError:
+        return False
+
+
+def daphne_start(processes: ChildProcesses, *, sidecar_urls: list[str]) -> Server:
+    """Start daphne as one of `processes`; return once it answers HTTP."""
+    port = free_port(HOST)
+    env = {**os.environ, "PERSONAPLEX_URLS": ",".join(sidecar_urls)}
+    command = [sys.executable, "-m", "daphne", "-b", HOST, "-p", str(port)]
+    process = processes.start(NAME, [*command, "nexus_project.asgi:application"], env=env)
+    deadline = time.monotonic() + START_SECONDS
+    while not _answers(port):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise processes.failed(NAME, process, f"did not answer within {START_SECONDS:g} s")
+        time.sleep(0.1)
+    return Server(pid=process.pid, port=port)
