@@ -1,14 +1,13 @@
-"""The Celery app: slow tools and post-call analysis, run by `celery -A nexus_project worker`.
+"""The Celery app: slow tools and post-call analysis.
+
+    DJANGO_SETTINGS_MODULE=nexus_project.settings celery -A nexus_project worker --pool threads
 
 Tasks take a schema name and ids, passed explicitly by the code that sends them, and enter that
-tenant's schema themselves.
+tenant's schema themselves. The settings module is left to whoever starts the process (manage.py,
+asgi.py, the worker's environment, the test runner), never imposed here.
 """
 
-import os
-
 from celery import Celery
-
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nexus_project.settings")
 
 app = Celery("nexus")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -94,6 +94,7 @@ def _interrupt(signum, frame) -> None:
 def main() -> int:
     os.chdir(BASE_DIR)
     env_file_ensure()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nexus_project.settings")
     host = os.environ.get("HOST", "127.0.0.1")
     port = port_pick(host, int(os.environ.get("PORT", "8000")))
     signal.signal(signal.SIGTERM, _interrupt)
