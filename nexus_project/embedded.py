@@ -146,7 +146,11 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 2
     with services(data_paths()):
-        return subprocess.call(argv)
+        command = subprocess.Popen(argv)
+        try:
+            return command.wait()
+        except KeyboardInterrupt:  # the command got the Ctrl+C too: let it finish its way
+            return command.wait()
 
 
 if __name__ == "__main__":

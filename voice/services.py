@@ -1,5 +1,6 @@
 """Writes to the voice models: widget keys (with their public routes), calls, transcripts."""
 
+import datetime as dt
 import secrets
 
 from django.db import connection, transaction
@@ -9,6 +10,7 @@ from tenants_app.models import Tenant, WidgetKeyRoute
 from voice.models import Call, CallStatus, Persona, TranscriptEntry, WidgetKey
 
 KEY_PREFIX = "pk_"
+MAX_CALL_DURATION = dt.timedelta(hours=4)
 
 
 @transaction.atomic
@@ -49,10 +51,14 @@ def call_start(
     """Open a call row, or return None when the tenant's concurrent-call limit is reached.
 
     Runs in `tenant`'s schema. Locking the tenant row serializes concurrent starts across
-    processes, so the limit holds under a burst of callers.
+    processes, so the limit holds under a burst of callers. A call still marked active after
+    `MAX_CALL_DURATION` was left by a crashed server: it holds no slot.
     """
     limit = Tenant.objects.select_for_update().get(pk=tenant.pk).concurrent_call_limit
-    if Call.objects.filter(status=CallStatus.ACTIVE).count() >= limit:
+    live = Call.objects.filter(
+        status=CallStatus.ACTIVE, started_at__gte=timezone.now() - MAX_CALL_DURATION
+    )
+    if live.count() >= limit:
         return None
     return Call.objects.create(persona_id=persona_id, widget_key_id=widget_key_id, mode=mode)
 

@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 BAD_AUDIO_REPORT_SECONDS = 1.0  # at most one `bad_audio` error a second
 BAD_AUDIO_END_SECONDS = 5.0  # undecodable audio for this long ends the call
+DRAIN_SECONDS = 15.0  # at the end, how long the last words may take to transcribe
+SHUTDOWN_DRAIN_SECONDS = 1.0  # less when the server stops: the call must be closed first
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,7 @@ class CallSession:
                 error_message("bad_message", "this call is in text mode: send text messages")
             )
             return
+        received_at = time.perf_counter()
         try:
             pcm = self._decoder.decode(data)
         except AudioDecodeError as error:
@@ -156,7 +159,7 @@ class CallSession:
         self._bad_audio_since = None
         if len(pcm):
             if self._voice is not None:
-                await self._voice.caller_audio(pcm)
+                await self._voice.caller_audio(pcm, received_at=received_at)
             await self._caller_turns.audio(pcm)
 
     async def caller_text(self, text: str) -> None:
@@ -272,7 +275,11 @@ class CallSession:
         await self._agent_turns.finish()
         if self._caller_turns is not None:
             self._decoder.close()
-            await self._caller_turns.close()
+            drain = SHUTDOWN_DRAIN_SECONDS if reason == "server_shutdown" else DRAIN_SECONDS
+            try:
+                await asyncio.wait_for(self._caller_turns.close(), drain)
+            except TimeoutError:
+                logger.warning("call %s: speech still being transcribed was dropped", self.call_id)
         await self.transcript.close()
         await tenant_run(
             self._tenant, call_end, call_id=self.call_id, reason=reason, metrics=self._metrics()

@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 
 FRAME_SAMPLES = PCM_RATE // 50  # 20 ms, the Opus frame the encoder uses
 PACE_SLACK_SECONDS = 0.06  # how far the stream may lag real time before silence fills it
+CALLER_QUIET_SECONDS = 0.2  # no caller audio for this long: the caller is quiet, not late
+MAX_FILL_SECONDS = 1.0
 AUDIBLE_DBFS = -45.0  # agent audio above this is speech, not the sidecar's silence pages
 AUDIBLE_HOLD_SECONDS = 0.3
 
@@ -73,6 +75,7 @@ class VoicePath:
         self._encoder: OggOpusStreamEncoder | None = None
         self._stream_start = 0.0
         self._stream_samples = 0
+        self._caller_audio_at = 0.0
         self._audible_until = 0.0
         self.uplink_latency = LatencyStats()
         self.downlink_latency = LatencyStats()
@@ -140,13 +143,17 @@ class VoicePath:
             await link.close()
             await asyncio.shield(lease.release())
 
-    async def caller_audio(self, pcm: np.ndarray) -> None:
-        """Send the caller's audio (PCM24k) to the sidecar at once, if the voice path is live."""
+    async def caller_audio(self, pcm: np.ndarray, *, received_at: float) -> None:
+        """Send the caller's audio (PCM24k) to the sidecar at once, if the voice path is live.
+
+        `received_at` (`time.perf_counter()`) is when its frame reached the call: the uplink
+        latency covers decoding it too.
+        """
+        self._caller_audio_at = time.monotonic()
         if self._link is None:
             return
-        started = time.perf_counter()
         await self._send(pcm)
-        self.uplink_latency.add(time.perf_counter() - started)
+        self.uplink_latency.add(time.perf_counter() - received_at)
 
     async def _send(self, pcm: np.ndarray) -> None:
         link, encoder = self._link, self._encoder
@@ -157,12 +164,23 @@ class VoicePath:
             await link.send_audio(page)
 
     async def _pace(self) -> None:
-        """Fill the stream with silence whenever the caller's audio lags real time."""
+        """Fill the stream with silence while the caller sends nothing (muted, typing, a gap).
+
+        Only a quiet caller is filled in: audio that is merely late (a busy server, a slow
+        network) is still on its way, and silence on top of it would add work when there is
+        least time for it. A backlog over `MAX_FILL_SECONDS` is dropped, not encoded: the
+        sidecar runs on what it receives, not on the clock.
+        """
         silence = np.zeros(FRAME_SAMPLES, dtype=np.int16)
         while True:
-            due = (time.monotonic() - self._stream_start - PACE_SLACK_SECONDS) * PCM_RATE
-            while self._stream_samples + FRAME_SAMPLES <= due:
-                await self._send(silence)
+            now = time.monotonic()
+            if now - self._caller_audio_at >= CALLER_QUIET_SECONDS:
+                due = (now - self._stream_start - PACE_SLACK_SECONDS) * PCM_RATE
+                backlog = due - self._stream_samples
+                if backlog > MAX_FILL_SECONDS * PCM_RATE:
+                    self._stream_start += (backlog - FRAME_SAMPLES) / PCM_RATE
+                while self._stream_samples + FRAME_SAMPLES <= due:
+                    await self._send(silence)
             await asyncio.sleep(FRAME_SAMPLES / PCM_RATE)
 
     async def _receive(self, link: SidecarLink) -> None:

@@ -320,7 +320,7 @@ def call_row(slug: str, call_id: str) -> Call | None:
         return Call.objects.select_related("widget_key").filter(pk=call_id).first()
 
 
-async def call_ended_wait(slug: str, call_id: str, timeout: float = 8) -> Call:
+async def call_ended_wait(slug: str, call_id: str, timeout: float = 20) -> Call:
     """The call row once the server has closed it (its end reason and metrics stored)."""
     deadline = time.monotonic() + timeout
     while True:
