@@ -273,6 +273,9 @@ class CallSession:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._agent_turns.finish()
+        if notify:  # the caller need not wait while the last words are transcribed and stored
+            await self._outbox.send_json({"type": "ended", "reason": reason})
+            await self._outbox.close()
         if self._caller_turns is not None:
             self._decoder.close()
             drain = SHUTDOWN_DRAIN_SECONDS if reason == "server_shutdown" else DRAIN_SECONDS
@@ -286,9 +289,6 @@ class CallSession:
         )
         for cleanup in self._cleanups:
             await cleanup()
-        if notify:
-            await self._outbox.send_json({"type": "ended", "reason": reason})
-            await self._outbox.close()
 
     def _metrics(self) -> dict:
         metrics = {
