@@ -1,43 +1,16 @@
 """WebM/Opus from MediaRecorder: one demuxer thread per call, fed chunk by chunk."""
 
 import contextlib
-import io
 import threading
 
-import av
 import numpy as np
 import pytest
 
 from voice.audio import PCM_RATE, AudioDecodeError, caller_decoder
 from voice.audio.analysis import dominant_frequency, tone
+from voice.tests.audio_fixtures import mediarecorder_webm
 
 pytestmark = pytest.mark.timeout(30)  # a hanging demuxer must fail the test, not stall the run
-
-
-class LiveOutput(io.RawIOBase):
-    """A write-only, non-seekable sink: the muxer writes a live stream, as MediaRecorder does."""
-
-    def __init__(self) -> None:
-        self.data = bytearray()
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data) -> int:
-        self.data += data
-        return len(data)
-
-
-def mediarecorder_webm(pcm: np.ndarray, rate: int = 48_000) -> bytes:
-    output = LiveOutput()
-    with av.open(output, "w", format="webm", options={"live": "1"}) as container:
-        stream = container.add_stream("libopus", rate=rate, layout="mono")
-        for start in range(0, len(pcm), rate // 50):
-            frame = av.AudioFrame.from_ndarray(pcm[None, start : start + rate // 50], layout="mono")
-            frame.sample_rate, frame.pts = rate, start
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
-    return bytes(output.data)
 
 
 def random_chunks(data: bytes, seed: int = 11) -> list[bytes]:

@@ -7,8 +7,8 @@ import pytest
 from django.test import override_settings
 
 from voice.sidecar.emulator import EmulatorConfig, running_emulator
+from voice.tests.calls import FAST_LOAD, sidecars
 from voice.tests.conftest import JOES_ORIGIN, call, stored_call
-from voice.tests.test_call_voice import FAST_LOAD, sidecars
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(60)]
 

@@ -7,9 +7,9 @@ import pytest
 
 from voice.audio.analysis import level_dbfs
 from voice.sidecar.emulator import EmulatorConfig
+from voice.tests.calls import agent_audio, pcm16_chunks, sidecars, stream_realtime
 from voice.tests.conftest import JOES_ORIGIN, call, stored_call
 from voice.tests.speech_fixtures import silence, speak
-from voice.tests.test_call_voice import agent_audio, pcm16_chunks, sidecars, stream_realtime
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(60)]
 

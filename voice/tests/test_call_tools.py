@@ -11,6 +11,7 @@ from django_tenants.utils import schema_context
 from tools_registry.models import Booking, ToolInvocation
 from tools_registry.tests.conftest import celery_worker, next_weekday  # noqa: F401
 from voice.models import Call
+from voice.tests.calls import pcm16_chunks, sidecars, stream_realtime
 from voice.tests.conftest import JOES_ORIGIN, PIZZA_ORIGIN, call, stored_call
 from voice.tests.fake_gemini import (
     API_KEY,
@@ -20,7 +21,6 @@ from voice.tests.fake_gemini import (
     text_reply,
 )
 from voice.tests.speech_fixtures import silence, speak
-from voice.tests.test_call_voice import pcm16_chunks, sidecars, stream_realtime
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(60)]
 

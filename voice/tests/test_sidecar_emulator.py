@@ -11,7 +11,7 @@ import pytest
 
 from voice.sidecar.emulator import SPOKEN_WORD, EchoModel, EmulatorConfig, running_emulator
 from voice.sidecar.protocol import HANDSHAKE, MessageKind, encode
-from voice.sidecar.testing import (
+from voice.tests.sidecar_audio import (
     decode_pages,
     dominant_frequency,
     is_header_page,

@@ -31,7 +31,7 @@ from voice.sidecar.link import (
     chat_url,
 )
 from voice.sidecar.protocol import HANDSHAKE
-from voice.sidecar.testing import is_header_page, ogg_pages, silence, tone
+from voice.tests.sidecar_audio import is_header_page, ogg_pages, silence, tone
 
 FAST = EmulatorConfig(load_base_seconds=0.01, load_per_word_seconds=0.0)
 REPO_ROOT = Path(__file__).resolve().parents[2]

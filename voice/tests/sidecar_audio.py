@@ -3,7 +3,12 @@
 import numpy as np
 import sphn
 
+from voice.audio.analysis import dominant_frequency, rms
 from voice.sidecar.emulator import FRAME_SAMPLES, SAMPLE_RATE
+
+__all__ = [
+    "decode_pages", "dominant_frequency", "is_header_page", "ogg_pages", "rms", "silence", "tone",
+]  # fmt: skip
 
 
 def tone(frames: int, frequency: float = 440.0, amplitude: float = 0.3) -> np.ndarray:
@@ -43,14 +48,3 @@ def decode_pages(pages: list[bytes]) -> tuple[np.ndarray, int]:
     """Decode a whole Ogg/Opus stream: mono float32 PCM and its sample rate (sphn gives 48 kHz)."""
     pcm, sample_rate = sphn.read_opus_bytes(b"".join(pages))
     return pcm[0], sample_rate
-
-
-def rms(pcm: np.ndarray) -> float:
-    """Root mean square level of `pcm` (0.0 for silence; 0.21 for a 0.3 sine)."""
-    return float(np.sqrt(np.mean(np.square(pcm)))) if pcm.size else 0.0
-
-
-def dominant_frequency(pcm: np.ndarray, sample_rate: int) -> float:
-    """The frequency (Hz) of the strongest FFT bin of `pcm`, Hann-windowed."""
-    spectrum = np.abs(np.fft.rfft(pcm * np.hanning(pcm.size)))
-    return float(np.fft.rfftfreq(pcm.size, 1 / sample_rate)[np.argmax(spectrum)])
