@@ -29,7 +29,7 @@ from voice.agent.base import (
     Turn,
 )
 from voice.agent.errors import AnalysisError
-from voice.agent.gemini_client import DEFAULT_MODEL, GeminiConfig, gemini_client
+from voice.agent.gemini_client import GeminiConfig, GeminiService
 
 logger = logging.getLogger(__name__)
 
@@ -54,22 +54,8 @@ def _joined(earlier: str, text: str) -> str:
     return f"{earlier.rstrip()} {text.lstrip()}" if earlier.strip() else text
 
 
-class GeminiAgent:
+class GeminiAgent(GeminiService):
     """The "gemini" Agent provider; one instance (one SDK client) can serve every call."""
-
-    def __init__(
-        self,
-        *,
-        api_key: str,
-        model: str = DEFAULT_MODEL,
-        base_url: str | None = None,
-        timeout_seconds: float = 20.0,
-        retries: int = 2,
-        backoff_seconds: float = 0.5,
-    ) -> None:
-        self.model = model
-        config = GeminiConfig(api_key, model, base_url, timeout_seconds, retries, backoff_seconds)
-        self._client = gemini_client(config)
 
     async def reply(
         self,
@@ -168,10 +154,6 @@ class GeminiAgent:
                 f"Gemini ({self.model}) answered an invalid analysis: {problem.message}"
             )
         return analysis
-
-    async def aclose(self) -> None:
-        """Close the client's connections in this event loop (tests, shutdown)."""
-        await self._client.aio.aclose()
 
 
 @functools.lru_cache(maxsize=4)

@@ -38,6 +38,28 @@ class GeminiConfig:
     backoff_seconds: float = 0.5  # the first retry's delay; it doubles, capped at 8x
 
 
+class GeminiService:
+    """Base of the Gemini providers: one SDK client, built from the same keyword settings."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        model: str = DEFAULT_MODEL,
+        base_url: str | None = None,
+        timeout_seconds: float = 20.0,
+        retries: int = 2,
+        backoff_seconds: float = 0.5,
+    ) -> None:
+        self.model = model
+        config = GeminiConfig(api_key, model, base_url, timeout_seconds, retries, backoff_seconds)
+        self._client = gemini_client(config)
+
+    async def aclose(self) -> None:
+        """Close the client's connections in this event loop (tests, shutdown)."""
+        await self._client.aio.aclose()
+
+
 def gemini_client(config: GeminiConfig) -> genai.Client:
     """A google-genai client with the config's base URL, per-attempt timeout and retries."""
     retry = types.HttpRetryOptions(

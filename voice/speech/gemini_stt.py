@@ -14,7 +14,7 @@ from dataclasses import asdict
 import numpy as np
 from google.genai import types
 
-from voice.agent.gemini_client import DEFAULT_MODEL, GeminiConfig, gemini_client
+from voice.agent.gemini_client import GeminiConfig, GeminiService
 
 SAMPLE_RATE = 24_000
 INSTRUCTION = (
@@ -36,22 +36,8 @@ def wav_bytes(pcm: np.ndarray, sample_rate: int = SAMPLE_RATE) -> bytes:
     return buffer.getvalue()
 
 
-class GeminiSpeechToText:
+class GeminiSpeechToText(GeminiService):
     """The "gemini" SpeechToText provider; one instance can serve every call of a process."""
-
-    def __init__(
-        self,
-        *,
-        api_key: str,
-        model: str = DEFAULT_MODEL,
-        base_url: str | None = None,
-        timeout_seconds: float = 20.0,
-        retries: int = 2,
-        backoff_seconds: float = 0.5,
-    ) -> None:
-        self.model = model
-        config = GeminiConfig(api_key, model, base_url, timeout_seconds, retries, backoff_seconds)
-        self._client = gemini_client(config)
 
     async def transcribe(self, pcm: np.ndarray) -> str:
         """One utterance of PCM24k -> lowercase text, or "" when nothing was said."""
@@ -65,10 +51,6 @@ class GeminiSpeechToText:
         )
         text = " ".join((response.text or "").lower().split())
         return "" if _NON_SPEECH.match(text) else text
-
-    async def aclose(self) -> None:
-        """Close the client's connections in this event loop (tests, shutdown)."""
-        await self._client.aio.aclose()
 
 
 @functools.lru_cache(maxsize=4)
