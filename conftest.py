@@ -44,3 +44,16 @@ def pizza(db) -> Tenant:
 def in_schema():
     """`with in_schema(tenant): ...` runs ORM code inside that tenant's schema."""
     return lambda tenant: schema_context(tenant.schema_name)
+
+
+@pytest.fixture
+def joes_admin_client(client, joes, in_schema):
+    """A test client logged in to Joe's admin as a superuser of Joe's."""
+    from tenants_app.tests.factories import PASSWORD, user_create
+
+    with in_schema(joes):
+        user_create("joes-boss", superuser=True)
+    client.post(
+        "/admin/login/", {"username": "joes-boss", "password": PASSWORD}, HTTP_HOST="joes.localhost"
+    )
+    return client

@@ -1,6 +1,5 @@
 """The PersonaPlex text prompt: role, greeting, then Information:, within 1000 characters."""
 
-from tenants_app.tests.factories import PASSWORD, user_create
 from voice.models import Persona
 from voice.prompt import PROMPT_LIMIT, persona_prompt_build
 
@@ -30,15 +29,13 @@ def test_knowledge_that_does_not_fit_is_left_out_whole_and_reported():
     assert "Fact 2" in build.text and "Fact 3" not in build.text
 
 
-def test_the_persona_admin_page_says_when_knowledge_was_cut(client, joes, in_schema):
+def test_the_persona_admin_page_says_when_knowledge_was_cut(joes_admin_client, joes, in_schema):
     with in_schema(joes):
-        user_create("joes-boss", superuser=True)
         persona = Persona.objects.get()
         persona.knowledge.create(title="Long", content="y" * 990, position=9)
-    client.post(
-        "/admin/login/", {"username": "joes-boss", "password": PASSWORD}, HTTP_HOST="joes.localhost"
-    )
 
-    page = client.get(f"/admin/voice/persona/{persona.pk}/change/", HTTP_HOST="joes.localhost")
+    page = joes_admin_client.get(
+        f"/admin/voice/persona/{persona.pk}/change/", HTTP_HOST="joes.localhost"
+    )
 
     assert "Knowledge was cut: 3 of 4 items fit" in page.content.decode()

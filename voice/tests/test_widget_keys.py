@@ -6,7 +6,6 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError
 
 from tenants_app.models import WidgetKeyRoute
-from tenants_app.tests.factories import PASSWORD, user_create
 from voice.models import Persona, WidgetKey
 from voice.origins import origin_allowed, origin_normalize
 from voice.services import widget_key_create, widget_key_revoke
@@ -74,14 +73,8 @@ def test_widget_key_command_refuses_bad_input(db, arguments, message):
         call_command("widget_key", *arguments)
 
 
-def test_admin_creates_a_key_and_shows_it(client, joes, joes_persona, in_schema):
-    with in_schema(joes):
-        user_create("joes-boss", superuser=True)
-    client.post(
-        "/admin/login/", {"username": "joes-boss", "password": PASSWORD}, HTTP_HOST="joes.localhost"
-    )
-
-    response = client.post(
+def test_admin_creates_a_key_and_shows_it(joes_admin_client, joes, joes_persona, in_schema):
+    response = joes_admin_client.post(
         "/admin/voice/widgetkey/add/",
         {"label": "shop", "persona": joes_persona.pk, "allowed_origins": "https://joes.example/\n"},
         HTTP_HOST="joes.localhost",
@@ -95,14 +88,8 @@ def test_admin_creates_a_key_and_shows_it(client, joes, joes_persona, in_schema)
     assert WidgetKeyRoute.objects.get(key=key.key).tenant == joes
 
 
-def test_admin_form_refuses_a_bad_origin(client, joes, joes_persona, in_schema):
-    with in_schema(joes):
-        user_create("joes-boss", superuser=True)
-    client.post(
-        "/admin/login/", {"username": "joes-boss", "password": PASSWORD}, HTTP_HOST="joes.localhost"
-    )
-
-    response = client.post(
+def test_admin_form_refuses_a_bad_origin(joes_admin_client, joes, joes_persona, in_schema):
+    response = joes_admin_client.post(
         "/admin/voice/widgetkey/add/",
         {"label": "bad", "persona": joes_persona.pk, "allowed_origins": "joes.example/path"},
         HTTP_HOST="joes.localhost",
