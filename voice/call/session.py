@@ -36,6 +36,8 @@ logger = logging.getLogger(__name__)
 BAD_AUDIO_REPORT_SECONDS = 1.0  # at most one `bad_audio` error a second
 BAD_AUDIO_END_SECONDS = 5.0  # undecodable audio for this long ends the call
 DRAIN_SECONDS = 15.0  # at the end, how long the last words may take to transcribe
+AUDIO_BACKLOG_FRAMES = 100  # caller frames waiting to be heard: 2 s of 20 ms frames
+AUDIO_DRAIN_SECONDS = 2.0  # at the end, how long the frames already received may take
 SHUTDOWN_DRAIN_SECONDS = 1.0  # less when the server stops: the call must be closed first
 
 
@@ -84,6 +86,11 @@ class CallSession:
         self._caller_turns: CallerTurns | None = None
         self._voice: VoicePath | None = None
         self._tasks: list[asyncio.Task] = []
+        self._audio_in: asyncio.Queue[tuple[bytes, float] | None] = asyncio.Queue(
+            AUDIO_BACKLOG_FRAMES
+        )
+        self._audio_task: asyncio.Task | None = None
+        self._frames_dropped = 0
         self._mode = params.mode
         self._interruptions = 0
         self._suppress_agent_audio = False
@@ -110,6 +117,9 @@ class CallSession:
 
     async def start(self) -> None:
         """Start serving: the voice path in the background, or the text agent's greeting."""
+        if self._caller_turns is not None:
+            self._audio_task = asyncio.create_task(self._hear_all(), name=f"hear-{self.call_id}")
+            self._audio_task.add_done_callback(_log_failure)
         if self._voice is not None:
             self._spawn(self._voice.run(), "voice")
         elif self._mode == "voice":
@@ -145,12 +155,29 @@ class CallSession:
     # What the caller sends.
 
     async def caller_audio(self, data: bytes) -> None:
+        """Queue a frame of caller audio; it is decoded and heard in the audio task.
+
+        Control messages (text, end, ping) never wait behind audio. When the server falls more
+        than `AUDIO_BACKLOG_FRAMES` behind, the oldest frame is dropped and counted.
+        """
         if self._caller_turns is None:
             await self._outbox.send_json(
                 error_message("bad_message", "this call is in text mode: send text messages")
             )
             return
-        received_at = time.perf_counter()
+        self._enqueue((data, time.perf_counter()))
+
+    def _enqueue(self, item: tuple[bytes, float] | None) -> None:
+        if self._audio_in.full():
+            self._audio_in.get_nowait()
+            self._frames_dropped += 1
+        self._audio_in.put_nowait(item)
+
+    async def _hear_all(self) -> None:
+        while (item := await self._audio_in.get()) is not None:
+            await self._hear(*item)
+
+    async def _hear(self, data: bytes, received_at: float) -> None:
         try:
             pcm = self._decoder.decode(data)
         except AudioDecodeError as error:
@@ -244,7 +271,7 @@ class CallSession:
         now = time.monotonic()
         self._bad_audio_since = self._bad_audio_since or now
         if now - self._bad_audio_since >= BAD_AUDIO_END_SECONDS:
-            await self.end("bad_audio", notify=True)
+            self._end_soon("bad_audio", notify=True)  # not awaited: the ending waits for us
             return
         if now - self._bad_audio_reported >= BAD_AUDIO_REPORT_SECONDS:
             self._bad_audio_reported = now
@@ -262,13 +289,23 @@ class CallSession:
         The ending runs in its own task, shielded: if whoever awaits it is cancelled (a server
         shutting down), the call is still closed, and a second `end()` waits for the first.
         """
+        await asyncio.shield(self._end_soon(reason, notify=notify))
+
+    def _end_soon(self, reason: str, *, notify: bool) -> asyncio.Task:
+        """Start ending the call (once); the task that does it."""
         if self._ending is None:
             self._ending = asyncio.create_task(
                 self._end(reason, notify), name=f"end-{self.call_id}"
             )
-        await asyncio.shield(self._ending)
+        return self._ending
 
     async def _end(self, reason: str, notify: bool) -> None:
+        if self._audio_task is not None:  # hear out what the caller already sent
+            self._enqueue(None)
+            try:
+                await asyncio.wait_for(self._audio_task, AUDIO_DRAIN_SECONDS)
+            except TimeoutError:
+                logger.warning("call %s: caller audio still queued was dropped", self.call_id)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -295,6 +332,7 @@ class CallSession:
             "duration_ms": self.clock.ms(),
             "entries": len(self.transcript.entries),
             "interruptions": self._interruptions,
+            "caller_frames_dropped": self._frames_dropped,
         }
         if self._voice is not None:
             metrics["uplink_latency"] = self._voice.uplink_latency.summary()
