@@ -175,7 +175,10 @@ class CallSession:
 
     async def _hear_all(self) -> None:
         while (item := await self._audio_in.get()) is not None:
-            await self._hear(*item)
+            try:
+                await self._hear(*item)
+            except Exception:  # one bad frame must not deafen the rest of the call
+                logger.exception("call %s: a frame of caller audio failed", self.call_id)
 
     async def _hear(self, data: bytes, received_at: float) -> None:
         try:
