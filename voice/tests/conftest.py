@@ -17,9 +17,17 @@ from nexus_project.asgi import application
 from tenants_app.models import Tenant
 from voice.models import Call, Persona
 from voice.services import widget_key_create
+from voice.tests.fake_gemini import fake_gemini
 
 JOES_ORIGIN = "http://joes.localhost:8000"
 PIZZA_ORIGIN = "http://pizza.localhost:8000"
+
+
+@pytest.fixture
+async def fake():
+    """A local fake Gemini server (its `base_url` goes to the real SDK)."""
+    async with fake_gemini() as server:
+        yield server
 
 
 @dataclass(frozen=True)

@@ -62,12 +62,6 @@ class FakeRunner:
 
 
 @pytest.fixture
-async def fake():
-    async with fake_gemini() as server:
-        yield server
-
-
-@pytest.fixture
 async def agent(fake):
     agent = GeminiAgent(api_key=API_KEY, base_url=fake.base_url, retries=2, backoff_seconds=0.01)
     yield agent

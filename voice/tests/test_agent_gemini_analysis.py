@@ -9,7 +9,7 @@ from voice.agent import AnalysisError
 from voice.agent.base import ANALYSIS_SCHEMA, AgentProfile, Turn
 from voice.agent.gemini import GeminiAgent
 from voice.agent.offline import OfflineAgent
-from voice.tests.fake_gemini import API_KEY, error_reply, fake_gemini, json_reply
+from voice.tests.fake_gemini import API_KEY, error_reply, json_reply
 
 pytestmark = pytest.mark.filterwarnings("ignore:Inheritance class AiohttpClientSession")
 
@@ -33,12 +33,6 @@ GOOD = {
     "outcome": "answered",
     "follow_up_needed": False,
 }
-
-
-@pytest.fixture
-async def fake():
-    async with fake_gemini() as server:
-        yield server
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from google.genai import errors
 
 from voice.speech.gemini_stt import GeminiSpeechToText
 from voice.speech.stt import speech_to_text
-from voice.tests.fake_gemini import API_KEY, decoded_bytes, error_reply, fake_gemini, text_reply
+from voice.tests.fake_gemini import API_KEY, decoded_bytes, error_reply, text_reply
 
 pytestmark = pytest.mark.filterwarnings("ignore:Inheritance class AiohttpClientSession")
 
@@ -20,12 +20,6 @@ RATE = 24_000
 def tone(seconds: float) -> np.ndarray:
     t = np.arange(int(RATE * seconds)) / RATE
     return (8000 * np.sin(2 * np.pi * 220 * t)).astype(np.int16)
-
-
-@pytest.fixture
-async def fake():
-    async with fake_gemini() as server:
-        yield server
 
 
 @pytest.fixture
