@@ -1,12 +1,15 @@
-"""Fixtures shared by every app's tests: the two example tenants, in real schemas."""
+"""Fixtures shared by every app's tests: the two example tenants in real schemas, a worker."""
 
+import logging
 from pathlib import Path
 
 import pytest
+from celery.contrib.testing.worker import start_worker
 from django.db import connection
-from django_tenants.utils import schema_context
 
+from nexus_project.celery import app
 from tenants_app.config import config_load
+from tenants_app.db import tenant_schema
 from tenants_app.models import Tenant
 from tenants_app.platform import platform_ensure
 from tenants_app.services import tenant_onboard
@@ -43,7 +46,7 @@ def pizza(db) -> Tenant:
 @pytest.fixture
 def in_schema():
     """`with in_schema(tenant): ...` runs ORM code inside that tenant's schema."""
-    return lambda tenant: schema_context(tenant.schema_name)
+    return lambda tenant: tenant_schema(tenant.schema_name)
 
 
 @pytest.fixture
@@ -57,3 +60,17 @@ def joes_admin_client(client, joes, in_schema):
         "/admin/login/", {"username": "joes-boss", "password": PASSWORD}, HTTP_HOST="joes.localhost"
     )
     return client
+
+
+@pytest.fixture
+def celery_worker():
+    """A real Celery worker (in a thread) consuming the test broker, for one test.
+
+    Tasks left queued by earlier tests (their calls' analyses) are dropped first, so the worker
+    runs only what this test sends.
+    """
+    app.control.purge()
+    root_level = logging.root.level  # the test worker lowers it to ERROR: give it back after
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        yield
+    logging.root.setLevel(root_level)

@@ -1,53 +1,58 @@
-"""ORM access from async code, inside one tenant's schema.
+"""The one way into a tenant's schema, from sync and from async code.
 
-django-tenants keeps the current schema on the connection, and Channels runs every
-`database_sync_to_async` call on one shared thread. So each call sets the tenant, runs, and resets
-the connection to public in `finally`: no tenant is ever left on the shared thread, and async code
-never relies on `connection.schema_name`.
+django-tenants keeps the current schema on the database connection, and Channels runs every
+`database_sync_to_async` call on one shared thread. So code enters a schema by name, runs, and
+the connection is reset to public in `finally`: no tenant is ever left on a connection, and
+async code never relies on `connection.schema_name`.
+
+    with tenant_schema("joes"):                      # sync: commands, tasks, services
+        ...
+    await schema_run("joes", persona_get, slug="x")  # async: on the DB thread, in the schema
 """
 
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import ParamSpec, TypeVar, cast
 
 from channels.db import database_sync_to_async
 from django.db import connection
+from django_tenants.postgresql_backend.base import DatabaseWrapper
+from django_tenants.utils import get_public_schema_name
 
-from tenants_app.models import Tenant
-
+P = ParamSpec("P")
 T = TypeVar("T")
 
 
-def _in_schema(tenant: Tenant, function: Callable[..., T], /, *args, **kwargs) -> T:
-    connection.set_tenant(tenant)
+def _tenant_connection() -> DatabaseWrapper:
+    """The default connection, typed as django-tenants' wrapper (it is one, by settings)."""
+    return cast(DatabaseWrapper, connection)
+
+
+@contextmanager
+def tenant_schema(schema_name: str) -> Iterator[None]:
+    """Run the block inside `schema_name`; the connection is back on public afterwards."""
+    tenant_connection = _tenant_connection()
+    tenant_connection.set_schema(schema_name)
     try:
-        return function(*args, **kwargs)
+        yield
     finally:
-        connection.set_schema_to_public()
+        tenant_connection.set_schema_to_public()
 
 
-async def tenant_run(tenant: Tenant, function: Callable[..., T], /, *args, **kwargs) -> T:
-    """Run the sync `function(*args, **kwargs)` on the DB thread inside `tenant`'s schema."""
-    return await database_sync_to_async(_in_schema)(tenant, function, *args, **kwargs)
+def _run_in_schema(
+    schema_name: str, function: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
+) -> T:
+    with tenant_schema(schema_name):
+        return function(*args, **kwargs)
 
 
-async def public_run(function: Callable[..., T], /, *args, **kwargs) -> T:
+async def schema_run(
+    schema_name: str, function: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
+) -> T:
+    """Run the sync `function(*args, **kwargs)` on the DB thread inside `schema_name`."""
+    return await database_sync_to_async(_run_in_schema)(schema_name, function, *args, **kwargs)
+
+
+async def public_run(function: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
     """Run the sync `function(*args, **kwargs)` on the DB thread in the public schema."""
-    return await database_sync_to_async(_public)(function, *args, **kwargs)
-
-
-def _public(function: Callable[..., T], /, *args, **kwargs) -> T:
-    connection.set_schema_to_public()
-    return function(*args, **kwargs)
-
-
-def _in_named_schema(schema_name: str, function: Callable[..., T], /, *args, **kwargs) -> T:
-    connection.set_schema(schema_name)
-    try:
-        return function(*args, **kwargs)
-    finally:
-        connection.set_schema_to_public()
-
-
-async def schema_run(schema_name: str, function: Callable[..., T], /, *args, **kwargs) -> T:
-    """Like `tenant_run`, for code that knows only the schema's name (tools, Celery tasks)."""
-    return await database_sync_to_async(_in_named_schema)(schema_name, function, *args, **kwargs)
+    return await schema_run(get_public_schema_name(), function, *args, **kwargs)

@@ -6,9 +6,9 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django_tenants.utils import schema_context
 
 from tenants_app.config import config_load
+from tenants_app.db import tenant_schema
 from tenants_app.permissions import SUPPORT_GROUP
 from tenants_app.services import tenant_onboard
 from voice.models import Persona, WidgetKey
@@ -47,7 +47,7 @@ def demo_setup(*, origins: list[str]) -> list[DemoTenant]:
     for path in sorted(EXAMPLES_DIR.glob("*/config.yaml")):
         tenant = tenant_onboard(config=config_load(path)).tenant
         domain = tenant.get_primary_domain().domain
-        with schema_context(tenant.schema_name):
+        with tenant_schema(tenant.schema_name):
             _login(f"{tenant.slug}-admin", superuser=True)
             _login(f"{tenant.slug}-support", superuser=False, group=SUPPORT_GROUP)
             persona = Persona.objects.order_by("id").first()

@@ -1,12 +1,13 @@
 """Reads of tenants: lookup by slug, and a tenant's configuration for export."""
 
 from django.contrib.auth import get_user_model
-from django_tenants.utils import schema_context
 
 from tenants_app.config import Admin, Knowledge, TenantConfig, ToolSetting
+from tenants_app.db import tenant_schema
 from tenants_app.models import Tenant
 from tenants_app.services import WEBSITE_KEY_LABEL
 from voice.models import Persona
+from voice.selectors import persona_knowledge, persona_tools_enabled
 
 
 def tenant_get(*, slug: str) -> Tenant:
@@ -20,7 +21,7 @@ def tenant_get(*, slug: str) -> Tenant:
 def tenant_config_export(*, tenant: Tenant, agent_slug: str | None = None) -> TenantConfig:
     """The configuration that, onboarded, reproduces this tenant and its (first) agent."""
     domains = [d.domain for d in tenant.domains.order_by("-is_primary", "id")]
-    with schema_context(tenant.schema_name):
+    with tenant_schema(tenant.schema_name):
         personas = Persona.objects.order_by("id")
         persona = personas.get(slug=agent_slug) if agent_slug else personas.first()
         if persona is None:
@@ -39,10 +40,13 @@ def tenant_config_export(*, tenant: Tenant, agent_slug: str | None = None) -> Te
             voice_id=persona.voice_id,
             system_prompt=persona.system_prompt,
             greeting=persona.greeting,
-            knowledge=[Knowledge(k.title, k.content) for k in persona.knowledge.all()],
+            knowledge=[
+                Knowledge(title, content)
+                for title, content in persona_knowledge(persona_id=persona.pk)
+            ],
             enabled_tools=[
-                ToolSetting(t.tool_name, t.settings)
-                for t in persona.tools.filter(is_enabled=True).order_by("id")
+                ToolSetting(name, settings)
+                for name, settings in persona_tools_enabled(persona_id=persona.pk)
             ],
             allowed_origins=website_key.allowed_origins if website_key else [],
             admins=[Admin(u.username, u.email) for u in admins],

@@ -4,9 +4,9 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, models, transaction
-from django_tenants.utils import schema_context
 
 from tenants_app.config import ConfigError, TenantConfig
+from tenants_app.db import tenant_schema
 from tenants_app.models import Domain, Tenant
 from tools_registry.models import ToolEnablement
 from voice.models import KnowledgeItem, Persona, WidgetKey
@@ -60,7 +60,7 @@ def _onboard(config: TenantConfig) -> OnboardResult:
     elif _sync(tenant, values):
         result.changes.append("tenant updated")
     _sync_domains(tenant, config, result)
-    with schema_context(tenant.schema_name):
+    with tenant_schema(tenant.schema_name):
         persona = _sync_persona(config, result)
         _sync_knowledge(persona, config, result)
         _sync_tools(persona, config, result)

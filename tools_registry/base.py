@@ -4,18 +4,23 @@ A tool is a class with a `name`, a `description` for the LLM, JSON-schema `param
 LLM passes) and `settings_schema` (what a tenant configures), a `timeout`, and `slow` (run it in
 a Celery worker, off the call's socket loop). `execute` gets the call's context and validated
 arguments and returns a `ToolResult`: data for the LLM and a short summary for the caller.
+
+What an agent sees of a tool is a `ToolSpec`; what came of running it, a `ToolOutcome`.
 """
 
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from nexus_project.errors import ApplicationError
 from tools_registry.validation import schema_errors
 
 EMPTY_OBJECT: dict[str, Any] = {"type": "object", "properties": {}, "additionalProperties": False}
 
 
-class ToolError(Exception):
+class ToolError(ApplicationError):
     """A tool could not do what was asked; the message is told to the LLM and the caller."""
+
+    default_code = "tool_failed"
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,29 @@ class ToolContext:
 @dataclass(frozen=True)
 class ToolResult:
     data: dict[str, Any]
+    summary: str
+    ends_call: bool = False
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """A tool as the agent sees it: a name, what it does, and its JSON-schema parameters."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ToolOutcome:
+    """What came of one tool call: the result given back to the agent, and a caller summary.
+
+    `ends_call`: the tool asked to end the call once the agent has answered.
+    """
+
+    name: str
+    ok: bool
+    result: dict[str, Any]
     summary: str
     ends_call: bool = False
 

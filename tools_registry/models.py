@@ -2,13 +2,11 @@
 
 from django.db import models
 
-from voice.models import Call, Persona
-
 
 class ToolEnablement(models.Model):
     """A tool switched on for a persona, with this tenant's settings for it."""
 
-    persona = models.ForeignKey(Persona, on_delete=models.CASCADE, related_name="tools")
+    persona = models.ForeignKey("voice.Persona", on_delete=models.CASCADE, related_name="tools")
     tool_name = models.CharField(max_length=64)
     settings = models.JSONField(default=dict, blank=True)
     is_enabled = models.BooleanField(default=True)
@@ -35,7 +33,9 @@ class InvocationStatus(models.TextChoices):
 class ToolInvocation(models.Model):
     """One call of a tool by the agent: what it was asked, what it answered, how long it took."""
 
-    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="tool_invocations")
+    call = models.ForeignKey(
+        "voice.Call", on_delete=models.CASCADE, related_name="tool_invocations"
+    )
     tool_name = models.CharField(max_length=64)
     arguments = models.JSONField(default=dict)
     result = models.JSONField(null=True, blank=True)
@@ -70,7 +70,7 @@ class Booking(models.Model):
     customer_name = models.CharField(max_length=200)
     service = models.CharField(max_length=200, blank=True)
     call = models.ForeignKey(
-        Call, null=True, blank=True, on_delete=models.SET_NULL, related_name="bookings"
+        "voice.Call", null=True, blank=True, on_delete=models.SET_NULL, related_name="bookings"
     )
     invocation = models.OneToOneField(
         ToolInvocation, null=True, blank=True, on_delete=models.SET_NULL, related_name="booking"

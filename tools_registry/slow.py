@@ -8,26 +8,25 @@ hands the event to `SlowTools.deliver`, which wakes the waiting call.
 
 import asyncio
 from dataclasses import asdict
+from typing import Any
 
 from asgiref.sync import sync_to_async
 
-from tools_registry.base import ToolContext, ToolError, ToolResult
-
-RESULT_EVENT = "tool.result"
+from tools_registry.base import ToolContext, ToolResult
+from tools_registry.results import result_from_event
+from tools_registry.tasks import tool_run
 
 
 class SlowTools:
     def __init__(self, reply_channel: str) -> None:
         self._reply_channel = reply_channel
-        self._waiting: dict[int, asyncio.Future[ToolResult]] = {}
+        self._waiting: dict[int, asyncio.Future[dict[str, Any]]] = {}
 
     async def run(self, context: ToolContext, *, timeout: float) -> ToolResult:  # noqa: ASYNC109
         """Run the tool of `context.invocation_id` in a worker; TimeoutError if none answers.
 
         The timeout also expires the task, so a worker that comes back later skips it.
         """
-        from tools_registry.tasks import tool_run
-
         waiting = asyncio.get_running_loop().create_future()
         self._waiting[context.invocation_id] = waiting
         try:
@@ -35,16 +34,12 @@ class SlowTools:
                 kwargs={"context": asdict(context), "reply_channel": self._reply_channel},
                 expires=timeout,
             )
-            return await asyncio.wait_for(waiting, timeout)
+            return result_from_event(await asyncio.wait_for(waiting, timeout))
         finally:
             self._waiting.pop(context.invocation_id, None)
 
-    def deliver(self, event: dict) -> None:
+    def deliver(self, event: dict[str, Any]) -> None:
         """A `tool.result` event from a worker (ignored if the call stopped waiting)."""
         waiting = self._waiting.get(event["invocation_id"])
-        if waiting is None or waiting.done():
-            return
-        if event["ok"]:
-            waiting.set_result(ToolResult(event["data"], event["summary"], event["ends_call"]))
-        else:
-            waiting.set_exception(ToolError(event["error"]))
+        if waiting is not None and not waiting.done():
+            waiting.set_result(event)

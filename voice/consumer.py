@@ -1,34 +1,39 @@
 """`/ws/call/`: the caller protocol on a WebSocket (docs/client-protocol.md).
 
-The consumer only translates the wire protocol: it refuses a connection with the protocol's close
-codes, and hands audio, text and hang-ups to the call's `CallSession`.
+The consumer only translates the wire protocol. Who may call which agent was settled by
+`CallAccessMiddleware` at the handshake; the consumer refuses a connection with the protocol's
+close codes, opens the call, and hands audio, text and hang-ups to its `CallSession`.
 """
 
 import asyncio
 import json
+from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.conf import settings
 
-from tenants_app.db import public_run, tenant_run
+from tenants_app.db import schema_run
 from tools_registry.slow import SlowTools
-from voice.call.access import call_access_resolve
+from voice.call.access import CallAccess
 from voice.call.factory import call_session_create
 from voice.call.protocol import (
     MAX_BINARY_BYTES,
     MAX_TEXT_BYTES,
     BadMessage,
+    CallParams,
     CallRefused,
     CloseCode,
     HangUp,
+    Message,
+    MessageTooLarge,
     Ping,
     TypedText,
     client_message_parse,
     error_message,
-    params_parse,
+    pong_message,
     session_message,
 )
 from voice.call.session import CallSession, Outbox
+from voice.models import EndReason
 from voice.services import call_start
 
 
@@ -42,7 +47,7 @@ class CallConsumer(AsyncWebsocketConsumer):
             await super().__call__(scope, receive, send)
         except asyncio.CancelledError:
             if self.session is not None:  # the server is shutting down: close the call first
-                await self.session.end("server_shutdown")
+                await self.session.end(EndReason.SERVER_SHUTDOWN)
             raise
 
     async def dispatch(self, message: dict) -> None:
@@ -55,31 +60,24 @@ class CallConsumer(AsyncWebsocketConsumer):
             await super().dispatch(message)
 
     async def connect(self) -> None:
-        headers = dict(self.scope["headers"])
-        try:
-            params = params_parse(self.scope["query_string"])
-            access = await public_run(
-                call_access_resolve,
-                params=params,
-                origin=headers.get(b"origin", b"").decode("latin-1") or None,
-                host=headers.get(b"host", b"").decode("latin-1"),
-                session_key=self.scope.get("cookies", {}).get(settings.SESSION_COOKIE_NAME),
-            )
-            call = await tenant_run(
-                access.tenant,
+        refusal: CallRefused | None = self.scope.get("call_refused")
+        if refusal is None:
+            access: CallAccess = self.scope["call_access"]
+            params: CallParams = self.scope["call_params"]
+            call = await schema_run(
+                access.tenant.schema_name,
                 call_start,
-                tenant=access.tenant,
+                tenant_id=access.tenant.pk,
                 persona_id=access.agent.persona_id,
                 widget_key_id=access.widget_key_id,
                 mode=params.mode,
             )
             if call is None:
-                raise CallRefused(CloseCode.TOO_MANY_CALLS, "concurrent-call limit reached")
-        except CallRefused as refusal:
-            await self.accept()
-            await self.close(code=int(refusal.code), reason=refusal.reason)
-            return
+                refusal = CallRefused(CloseCode.TOO_MANY_CALLS, "concurrent-call limit reached")
         await self.accept()
+        if refusal is not None:
+            await self.close(code=int(refusal.close_code), reason=refusal.message)
+            return
         self.slow_tools = SlowTools(self.channel_name)
         self.session = call_session_create(
             call_id=str(call.pk),
@@ -89,9 +87,7 @@ class CallConsumer(AsyncWebsocketConsumer):
             slow_tools=self.slow_tools,
         )
         await self._send_json(
-            session_message(
-                call_id=str(call.pk), mode=params.mode, agent_name=access.agent.name, params=params
-            )
+            session_message(call_id=str(call.pk), agent_name=access.agent.name, params=params)
         )
         await self.session.start()
 
@@ -100,27 +96,28 @@ class CallConsumer(AsyncWebsocketConsumer):
             return
         if bytes_data is not None:
             if len(bytes_data) > MAX_BINARY_BYTES:
-                await self._too_large("binary", MAX_BINARY_BYTES)
+                await self._send_json(error_message(MessageTooLarge("binary", MAX_BINARY_BYTES)))
             else:
                 await self.session.caller_audio(bytes_data)
             return
-        if len(text_data.encode()) > MAX_TEXT_BYTES:
-            await self._too_large("text", MAX_TEXT_BYTES)
+        text = text_data or ""
+        if len(text.encode()) > MAX_TEXT_BYTES:
+            await self._send_json(error_message(MessageTooLarge("text", MAX_TEXT_BYTES)))
             return
         try:
-            message = client_message_parse(text_data)
+            message = client_message_parse(text)
         except BadMessage as error:
-            await self._send_json(error_message("bad_message", str(error)))
+            await self._send_json(error_message(error))
             return
         match message:
-            case TypedText(text=text):
-                await self.session.caller_text(text)
+            case TypedText(text=typed):
+                await self.session.caller_text(typed)
             case Ping():
-                await self._send_json({"type": "pong"})
+                await self._send_json(pong_message())
             case HangUp():
-                await self.session.end("caller_hangup", notify=True)
+                await self.session.end(EndReason.CALLER_HANGUP, notify=True)
 
-    async def tool_result(self, event: dict) -> None:
+    async def tool_result(self, event: dict[str, Any]) -> None:
         """A slow tool's result, from a Celery worker over the channel layer."""
         if self.slow_tools is not None:
             self.slow_tools.deliver(event)
@@ -128,14 +125,9 @@ class CallConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         self.closed = True
         if self.session is not None:
-            await self.session.end("caller_disconnected")
+            await self.session.end(EndReason.CALLER_DISCONNECTED)
 
-    async def _too_large(self, kind: str, limit: int) -> None:
-        await self._send_json(
-            error_message("message_too_large", f"{kind} frames are limited to {limit} bytes")
-        )
-
-    async def _send_json(self, message: dict) -> None:
+    async def _send_json(self, message: Message) -> None:
         if not self.closed:
             await self.send(text_data=json.dumps(message))
 

@@ -91,6 +91,17 @@ class CallStatus(models.TextChoices):
     ENDED = "ended", "Ended"
 
 
+class EndReason(models.TextChoices):
+    """Why a call ended: stored on the call and sent to the caller in `ended`."""
+
+    CALLER_HANGUP = "caller_hangup", "The caller hung up"
+    CALLER_DISCONNECTED = "caller_disconnected", "The caller's connection dropped"
+    AGENT_ENDED = "agent_ended", "The agent ended the call"
+    BAD_AUDIO = "bad_audio", "The caller's audio could not be decoded"
+    SERVER_SHUTDOWN = "server_shutdown", "The server shut down"
+    SERVER_RESTART = "server_restart", "Closed after a server restart"
+
+
 class Call(models.Model):
     """One conversation between a caller and a persona."""
 
@@ -103,7 +114,7 @@ class Call(models.Model):
     status = models.CharField(max_length=8, choices=CallStatus.choices, default=CallStatus.ACTIVE)
     started_at = models.DateTimeField(auto_now_add=True)
     ended_at = models.DateTimeField(null=True, blank=True)
-    end_reason = models.CharField(max_length=32, blank=True)
+    end_reason = models.CharField(max_length=32, choices=EndReason.choices, blank=True)
     metrics = models.JSONField(default=dict, blank=True)
     needs_human = models.BooleanField(
         default=False, help_text="The agent handed the caller over to a person."

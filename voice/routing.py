@@ -3,7 +3,8 @@
 from django.urls import path
 
 from voice.consumer import CallConsumer
+from voice.middleware import CallAccessMiddleware
 
 websocket_urlpatterns = [
-    path("ws/call/", CallConsumer.as_asgi()),
+    path("ws/call/", CallAccessMiddleware(CallConsumer.as_asgi())),
 ]

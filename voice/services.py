@@ -7,7 +7,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from tenants_app.models import Tenant, WidgetKeyRoute
-from voice.models import Call, CallStatus, Persona, TranscriptEntry, WidgetKey
+from voice.models import Call, CallMode, CallStatus, EndReason, Persona, TranscriptEntry, WidgetKey
+from voice.tasks import call_analyze
 
 KEY_PREFIX = "pk_"
 MAX_CALL_DURATION = dt.timedelta(hours=4)
@@ -46,15 +47,15 @@ def widget_key_delete(*, widget_key: WidgetKey) -> None:
 
 @transaction.atomic
 def call_start(
-    *, tenant: Tenant, persona_id: int, widget_key_id: int | None, mode: str
+    *, tenant_id: int, persona_id: int, widget_key_id: int | None, mode: CallMode
 ) -> Call | None:
     """Open a call row, or return None when the tenant's concurrent-call limit is reached.
 
-    Runs in `tenant`'s schema. Locking the tenant row serializes concurrent starts across
+    Runs in the tenant's schema. Locking the tenant row serializes concurrent starts across
     processes, so the limit holds under a burst of callers. A call still marked active after
     `MAX_CALL_DURATION` was left by a crashed server: it holds no slot.
     """
-    limit = Tenant.objects.select_for_update().get(pk=tenant.pk).concurrent_call_limit
+    limit = Tenant.objects.select_for_update().get(pk=tenant_id).concurrent_call_limit
     live = Call.objects.filter(
         status=CallStatus.ACTIVE, started_at__gte=timezone.now() - MAX_CALL_DURATION
     )
@@ -63,13 +64,11 @@ def call_start(
     return Call.objects.create(persona_id=persona_id, widget_key_id=widget_key_id, mode=mode)
 
 
-def call_end(*, call_id: str, reason: str, metrics: dict | None = None) -> None:
+def call_end(*, call_id: str, reason: EndReason, metrics: dict | None = None) -> None:
     """Close a call with its end reason and queue its analysis (once: the first reason stays).
 
     Runs in the call's tenant schema.
     """
-    from voice.tasks import call_analyze
-
     closed = Call.objects.filter(pk=call_id, status=CallStatus.ACTIVE).update(
         status=CallStatus.ENDED,
         ended_at=timezone.now(),
@@ -83,7 +82,17 @@ def call_end(*, call_id: str, reason: str, metrics: dict | None = None) -> None:
         )
 
 
-def call_mode_set(*, call_id: str, mode: str) -> None:
+def calls_stale_close(*, started_before: dt.datetime) -> int:
+    """End the calls a stopped server left marked active (`server_restart`); how many.
+
+    Runs in the tenant's schema.
+    """
+    return Call.objects.filter(status=CallStatus.ACTIVE, started_at__lte=started_before).update(
+        status=CallStatus.ENDED, ended_at=timezone.now(), end_reason=EndReason.SERVER_RESTART
+    )
+
+
+def call_mode_set(*, call_id: str, mode: CallMode) -> None:
     Call.objects.filter(pk=call_id).update(mode=mode)
 
 
@@ -107,3 +116,8 @@ def transcript_entry_add(
         end_ms=max(end_ms, start_ms, 0),
         interrupted=interrupted,
     )
+
+
+def call_needs_human_mark(*, call_id: str) -> None:
+    """Flag a call for staff: the agent handed the caller over to a person."""
+    Call.objects.filter(pk=call_id).update(needs_human=True)

@@ -1,3 +1,3 @@
 """The built-in generic tools, configured per tenant rather than coded per business."""
 
-from tools_registry.builtin import calendar, calls, http_request, knowledge  # noqa: F401
+from tools_registry.builtin import calendar, http_request  # noqa: F401

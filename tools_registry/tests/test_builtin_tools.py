@@ -6,22 +6,22 @@ import pytest
 from aiohttp import web
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
-from django_tenants.utils import schema_context
 
+from tenants_app.db import tenant_schema
 from tools_registry.base import ToolContext, ToolError
-from tools_registry.builtin.calls import STAFF_GROUP
 from tools_registry.builtin.http_request import MAX_RESPONSE_BYTES
 from tools_registry.models import TenantSecret
 from tools_registry.registry import tool_get
-from tools_registry.tests.conftest import finished_call
+from tools_registry.tests.helpers import finished_call
 from voice.models import Call, Persona
+from voice.tools.calls import STAFF_GROUP
 
 pytestmark = pytest.mark.django_db
 
 
 @database_sync_to_async
 def context_for(schema: str, settings: dict | None = None) -> ToolContext:
-    with schema_context(schema):
+    with tenant_schema(schema):
         call = finished_call(Persona.objects.first())
         return ToolContext(schema, str(call.pk), call.persona_id, 0, settings or {})
 
@@ -61,7 +61,7 @@ async def service():
 
 @database_sync_to_async
 def add_secret(schema: str, name: str, value: str) -> None:
-    with schema_context(schema):
+    with tenant_schema(schema):
         TenantSecret.objects.update_or_create(name=name, defaults={"value": value})
 
 
@@ -144,7 +144,7 @@ async def test_transfer_marks_the_call_and_tells_the_staff(joes):
 
     @database_sync_to_async
     def needs_human() -> bool:
-        with schema_context("joes"):
+        with tenant_schema("joes"):
             return Call.objects.get(pk=context.call_id).needs_human
 
     assert await needs_human()

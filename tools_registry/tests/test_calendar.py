@@ -8,14 +8,13 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.db import connection
-from django_tenants.utils import schema_context
 
-from tenants_app.db import _in_named_schema
+from tenants_app.db import tenant_schema
 from tools_registry.base import ToolContext, ToolError
 from tools_registry.builtin.calendar import DEFAULTS, _book
 from tools_registry.models import Booking, ToolInvocation
 from tools_registry.registry import tool_get
-from tools_registry.tests.conftest import finished_call, next_weekday
+from tools_registry.tests.helpers import finished_call, next_weekday
 from voice.models import Persona
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db]
@@ -26,7 +25,7 @@ _weeks = itertools.count(2)  # each test books in a week of its own
 
 @database_sync_to_async
 def new_invocation(schema: str) -> ToolContext:
-    with schema_context(schema):
+    with tenant_schema(schema):
         call = finished_call(Persona.objects.first())
         invocation = ToolInvocation.objects.create(call=call, tool_name="book_appointment")
         return ToolContext(schema, str(call.pk), call.persona_id, invocation.pk, SETTINGS)
@@ -34,7 +33,7 @@ def new_invocation(schema: str) -> ToolContext:
 
 @database_sync_to_async
 def bookings(schema: str, day: dt.date) -> list[str]:
-    with schema_context(schema):
+    with tenant_schema(schema):
         return [
             f"{b.customer_name} {b.starts_at.astimezone(dt.UTC):%H:%M}"
             for b in Booking.objects.filter(calendar="test-calendar", starts_at__date=day)
@@ -119,7 +118,8 @@ async def test_two_concurrent_callers_cannot_book_the_same_slot(joes):
     def book(context: ToolContext, name: str):
         arguments = {"date": day.isoformat(), "time": "14:00", "name": name}
         try:
-            return _in_named_schema("joes", _book, SETTINGS, context, arguments)
+            with tenant_schema("joes"):
+                return _book(SETTINGS, context, arguments)
         finally:
             connection.close()  # this thread's own connection
 

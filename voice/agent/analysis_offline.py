@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from voice.agent.base import AgentProfile, Turn
-from voice.agent.offline import _best_knowledge, _words
+from voice.agent.matching import best_knowledge, words
 
 ANALYZER = "offline (no AI model)"
 GENERAL_INTENT = "general enquiry"
@@ -40,7 +40,7 @@ _NOT_KNOWN = re.compile(r"\b(?:dont know|do not know|not sure|cannot help|cant h
 
 def _plain(text: str) -> str:
     """Lowercase words without punctuation, one space apart ("Don't!" -> "dont")."""
-    return " ".join(_words(text))
+    return " ".join(words(text))
 
 
 def _quote(text: str) -> str:
@@ -57,15 +57,14 @@ def _summary(caller: list[str], agent: list[str]) -> str:
 
 
 def _intent(profile: AgentProfile, caller: list[str]) -> str:
-    best = _best_knowledge(profile.knowledge, " ".join(caller))
+    best = best_knowledge(profile.knowledge, " ".join(caller))
     return next((title for title, content in profile.knowledge if content == best), GENERAL_INTENT)
 
 
 def _sentiment(caller: list[str]) -> str:
     score = 0
     for text in caller:
-        words = _words(text)
-        for previous, word in itertools.pairwise(["", *words]):
+        for previous, word in itertools.pairwise(["", *words(text)]):
             weight = (word in _POSITIVE) - (word in _NEGATIVE)
             score += -weight if previous in _NEGATIONS else weight
     return "positive" if score > 0 else "negative" if score < 0 else "neutral"

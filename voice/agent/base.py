@@ -2,12 +2,15 @@
 
 Providers (``offline``, ``gemini``) implement ``Agent``. The data crossing this boundary is frozen
 dataclasses. Tools reach the agent through a ``ToolRunner``: the agent decides which tool to call
-with which arguments; the runner validates, executes, records and reports it.
+with which arguments; the runner validates, executes, records and reports it. The tool types
+(``ToolSpec``, ``ToolOutcome``) are the tool contract's own (``tools_registry.base``).
 """
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from tools_registry.base import ToolOutcome, ToolSpec
 
 ROLES = ("caller", "agent")
 
@@ -32,25 +35,6 @@ class Turn:
     def __post_init__(self) -> None:
         if self.role not in ROLES:
             raise ValueError(f"a turn's role is 'caller' or 'agent', not {self.role!r}")
-
-
-@dataclass(frozen=True)
-class ToolSpec:
-    """A tool as the agent sees it: a name, what it does, and its JSON-schema parameters."""
-
-    name: str
-    description: str
-    parameters: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class ToolOutcome:
-    """What came of one tool call: the result given back to the agent, and a caller summary."""
-
-    name: str
-    ok: bool
-    result: dict[str, Any]
-    summary: str
 
 
 class ToolRunner(Protocol):
@@ -105,4 +89,8 @@ class Agent(Protocol):
 
     async def analyze(self, *, profile: AgentProfile, history: list[Turn]) -> dict[str, Any]:
         """A finished call's analysis, valid against ``ANALYSIS_SCHEMA``."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close the agent's connections in the running event loop."""
         ...

@@ -18,13 +18,13 @@ from typing import Any
 import jsonschema
 from google.genai import types
 
+from tools_registry.base import ToolOutcome
 from voice.agent import gemini_prompt as prompt
 from voice.agent.base import (
     ANALYSIS_SCHEMA,
     AgentProfile,
     AgentReply,
     PartialText,
-    ToolOutcome,
     ToolRunner,
     Turn,
 )

@@ -5,7 +5,8 @@ from typing import Any
 
 from google.genai import types
 
-from voice.agent.base import ANALYSIS_SCHEMA, AgentProfile, ToolOutcome, ToolSpec, Turn
+from tools_registry.base import ToolOutcome, ToolSpec
+from voice.agent.base import ANALYSIS_SCHEMA, AgentProfile, Turn
 
 _ROLES = {"caller": "user", "agent": "model"}
 # Contents must not be empty: a reply asked for before the caller spoke is the call's opening.

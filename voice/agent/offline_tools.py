@@ -9,7 +9,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from voice.agent.base import ToolSpec, Turn
+from tools_registry.base import ToolSpec
+from voice.agent.base import Turn
 
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 MONTHS = [

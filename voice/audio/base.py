@@ -10,11 +10,16 @@ from typing import Protocol
 import av
 import numpy as np
 
+from nexus_project.errors import ApplicationError
+
 PCM_RATE = 24_000
+FULL_SCALE = 32768.0  # int16 full scale: levels in dBFS are relative to it
 
 
-class AudioDecodeError(Exception):
+class AudioDecodeError(ApplicationError):
     """Input that cannot be decoded. The decoder that raised it stays usable: feed it on."""
+
+    default_code = "bad_audio"
 
 
 class CallerDecoder(Protocol):
@@ -39,6 +44,23 @@ class AudioEncoder(Protocol):
     def flush(self) -> list[bytes]:
         """End of stream: return the last messages. The encoder is finished."""
         ...
+
+
+def rms(pcm: np.ndarray) -> float:
+    """Root mean square level as a fraction of full scale (0.0 for silence or no samples).
+
+    Takes int16 PCM (full scale `FULL_SCALE`) or float PCM (full scale 1.0, as sphn returns).
+    """
+    signal = pcm.astype(np.float64)
+    if np.issubdtype(pcm.dtype, np.integer):
+        signal /= FULL_SCALE
+    return float(np.sqrt(np.mean(signal**2))) if signal.size else 0.0
+
+
+def level_dbfs(pcm: np.ndarray) -> float:
+    """RMS level in dB relative to full scale (-inf for digital silence)."""
+    level = rms(pcm)
+    return float(20 * np.log10(level)) if level > 0 else float("-inf")
 
 
 def empty_pcm() -> np.ndarray:

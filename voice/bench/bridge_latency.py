@@ -10,8 +10,7 @@ import time
 from dataclasses import dataclass
 from statistics import median
 
-from django_tenants.utils import schema_context
-
+from tenants_app.db import tenant_schema
 from voice.models import Call, CallStatus
 
 DIRECTIONS = ("uplink_latency", "downlink_latency")
@@ -30,7 +29,7 @@ class DirectionLatency:
 def stored_metrics(schema: str, call_ids: list[str]) -> list[dict]:
     """The metrics of the given calls once they are all closed (or after `STORED_SECONDS`)."""
     deadline = time.monotonic() + STORED_SECONDS
-    with schema_context(schema):
+    with tenant_schema(schema):
         calls = Call.objects.filter(pk__in=call_ids)
         while calls.filter(status=CallStatus.ACTIVE).exists() and time.monotonic() < deadline:
             time.sleep(0.2)

@@ -10,9 +10,9 @@ import sys
 from dataclasses import dataclass
 
 from django.conf import settings
-from django_tenants.utils import schema_context
 
 from tenants_app.config import config_parse
+from tenants_app.db import tenant_schema
 from tenants_app.services import tenant_onboard
 from voice.models import Call, CallStatus, Persona, WidgetKey
 from voice.services import call_end, widget_key_create
@@ -56,7 +56,7 @@ def bench_tenant_prepare(*, calls: int) -> BenchTenant:
     _manage("migrate_schemas", "--noinput", "-v", "0")
     _manage("platform_setup")
     tenant = tenant_onboard(config=config_parse(_config(calls), source="bench")).tenant
-    with schema_context(tenant.schema_name):
+    with tenant_schema(tenant.schema_name):
         stale = list(Call.objects.filter(status=CallStatus.ACTIVE).values_list("pk", flat=True))
         for call_id in stale:
             call_end(call_id=call_id, reason=STALE_REASON)

@@ -10,28 +10,14 @@ from urllib.parse import urlsplit
 
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
-from django.db import connection
 
+from tenants_app.db import tenant_schema
 from tenants_app.models import Domain, Tenant, WidgetKeyRoute
 from voice.call.access_cache import cache_lookup, cached_lookup
 from voice.call.protocol import CallParams, CallRefused, CloseCode
 from voice.models import Persona, WidgetKey
 from voice.origins import origin_allowed
-
-
-@dataclass(frozen=True)
-class AgentSnapshot:
-    """What a call needs to know about its persona, read once when the call starts."""
-
-    persona_id: int
-    slug: str
-    name: str
-    system_prompt: str
-    greeting: str
-    voice_id: str
-    language: str
-    knowledge: tuple[tuple[str, str], ...]
-    tools: tuple[tuple[str, dict], ...]  # (tool name, this tenant's settings), enabled ones
+from voice.selectors import AgentSnapshot, agent_snapshot
 
 
 @dataclass(frozen=True)
@@ -39,20 +25,6 @@ class CallAccess:
     tenant: Tenant
     agent: AgentSnapshot
     widget_key_id: int | None
-
-
-def agent_snapshot(persona: Persona) -> AgentSnapshot:
-    return AgentSnapshot(
-        persona_id=persona.pk,
-        slug=persona.slug,
-        name=persona.name,
-        system_prompt=persona.system_prompt,
-        greeting=persona.greeting,
-        voice_id=persona.voice_id,
-        language=persona.language,
-        knowledge=tuple((k.title, k.content) for k in persona.knowledge.all()),
-        tools=tuple(persona.tools.filter(is_enabled=True).values_list("tool_name", "settings")),
-    )
 
 
 def call_access_resolve(
@@ -83,17 +55,14 @@ def _widget_key_lookup(key: str) -> tuple[CallAccess, list[str]]:
     tenant = route.tenant
     if not tenant.is_active:
         raise CallRefused(CloseCode.NOT_FOUND, "tenant is inactive")
-    connection.set_tenant(tenant)
-    try:
+    with tenant_schema(tenant.schema_name):
         widget_key = WidgetKey.objects.select_related("persona").filter(key=key).first()
         if widget_key is None or not widget_key.is_active:
             raise CallRefused(CloseCode.BAD_KEY, "widget key revoked")
         if not widget_key.persona.is_active:
             raise CallRefused(CloseCode.NOT_FOUND, "agent is inactive")
-        access = CallAccess(tenant, agent_snapshot(widget_key.persona), widget_key.pk)
+        access = CallAccess(tenant, agent_snapshot(persona=widget_key.persona), widget_key.pk)
         return access, widget_key.allowed_origins
-    finally:
-        connection.set_schema_to_public()
 
 
 def _by_admin_session(
@@ -105,8 +74,7 @@ def _by_admin_session(
         raise CallRefused(CloseCode.NOT_FOUND, f"no active tenant at {hostname!r}")
     if not origin or urlsplit(origin).netloc.lower() != host.lower():
         raise CallRefused(CloseCode.ORIGIN_NOT_ALLOWED, "a test call must come from its own admin")
-    connection.set_tenant(domain.tenant)
-    try:
+    with tenant_schema(domain.tenant.schema_name):
         user_id = SessionStore(session_key).get("_auth_user_id") if session_key else None
         user = get_user_model().objects.filter(pk=user_id, is_active=True, is_staff=True).first()
         if user is None:
@@ -114,6 +82,4 @@ def _by_admin_session(
         persona = Persona.objects.filter(slug=slug, is_active=True).first()
         if persona is None:
             raise CallRefused(CloseCode.NOT_FOUND, f"no active agent {slug!r}")
-        return CallAccess(domain.tenant, agent_snapshot(persona), None)
-    finally:
-        connection.set_schema_to_public()
+        return CallAccess(domain.tenant, agent_snapshot(persona=persona), None)

@@ -23,10 +23,6 @@ class AgentTurns:
         self._start_ms = 0
         self._closer: asyncio.Task | None = None
 
-    @property
-    def speaking(self) -> bool:
-        return self._id is not None
-
     async def piece(self, text: str) -> None:
         if self._id is None:
             self._id, self._text, self._start_ms = self._transcript.new_id(), "", self._clock.ms()

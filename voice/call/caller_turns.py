@@ -22,21 +22,19 @@ logger = logging.getLogger(__name__)
 PREROLL_SECONDS = 0.3  # audio kept from before the detector fired: the first syllable
 MAX_SEGMENT_SECONDS = 30
 QUEUE_LIMIT = 8
-# Quieter frames never count as speech: the agent's own voice leaking back through a browser's
-# echo canceller (about 20 dB down) stays below it, so it neither barges in nor gets transcribed.
-SPEECH_FLOOR_DBFS = -35.0
 
 
 class CallerTurns:
     def __init__(
         self,
         *,
+        detector: VoiceActivityDetector,
         stt: SpeechToText,
         clock: CallClock,
         on_speech_start: Callable[[], Awaitable[None]],
         on_utterance: Callable[[str, int, int], Awaitable[None]],
     ) -> None:
-        self._vad = VoiceActivityDetector(min_dbfs=SPEECH_FLOOR_DBFS)
+        self._vad = detector
         self._stt = stt
         self._clock = clock
         self._on_speech_start = on_speech_start

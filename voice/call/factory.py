@@ -1,15 +1,32 @@
-"""Builds a call's session from the settings: its text agent, speech-to-text and voice path."""
+"""Builds a call's stages from its access and the settings, and wires them into a session.
+
+Each stage gets only what it talks to: the outbox to the caller, the transcript, the stages it
+hands its output to. A text-mode call has the transcript, the text agent and its tools; a voice
+call adds caller audio in, the caller's turns, barge-in and, when sidecars are configured, the
+voice path.
+"""
 
 from django.conf import settings
 from redis.asyncio import Redis
 
-from tools_registry.runner import CallToolRunner
 from tools_registry.slow import SlowTools
-from voice.agent.offline import agent_for
+from voice.agent.providers import agent_for
+from voice.audio.formats import caller_decoder, caller_encoder
 from voice.call.access import CallAccess
+from voice.call.agent_turns import AgentTurns
+from voice.call.barge_in import BargeIn, caller_speech_detector
+from voice.call.caller_audio import CallerAudioIn
+from voice.call.caller_turns import CallerTurns
+from voice.call.clock import CallClock
+from voice.call.mode import ServingMode
 from voice.call.protocol import CallParams
-from voice.call.session import CallSession, Outbox
+from voice.call.replies import Replies
+from voice.call.session import CallSession, EndRequest, Outbox, VoiceStages
+from voice.call.tools import CallToolRunner, tool_reports
+from voice.call.transcript import TranscriptRecorder
+from voice.call.voice_events import VoiceEvents
 from voice.call.voice_path import SidecarSettings, VoicePath, VoicePathListener
+from voice.models import CallMode
 from voice.prompt import persona_prompt_build
 from voice.sidecar.pool import SidecarPool
 from voice.speech.stt import speech_to_text
@@ -26,52 +43,107 @@ def sidecar_settings() -> SidecarSettings:
 
 
 def call_session_create(
-    *, call_id: str, access: CallAccess, params: CallParams, outbox: Outbox, slow_tools: SlowTools
+    *,
+    call_id: str,
+    access: CallAccess,
+    params: CallParams,
+    outbox: Outbox,
+    slow_tools: SlowTools,
 ) -> CallSession:
-    sidecars = sidecar_settings()
-    redis = Redis.from_url(settings.REDIS_URL)
-
-    def voice_path(session: CallSession) -> VoicePath:
-        prompt = persona_prompt_build(
-            system_prompt=access.agent.system_prompt,
-            greeting=access.agent.greeting,
-            knowledge=access.agent.knowledge,
-        )
-        return VoicePath(
-            call_id=call_id,
-            voice_id=access.agent.voice_id,
-            text_prompt=prompt.text,
-            pool=SidecarPool(redis, list(sidecars.urls), ttl_seconds=sidecars.lease_ttl),
-            settings=sidecars,
-            listener=VoicePathListener(
-                ready=session.voice_ready,
-                unavailable=session.voice_unavailable,
-                agent_audio=session.agent_audio,
-                agent_text=session.agent_text,
-            ),
-        )
-
-    def tools(session: CallSession) -> CallToolRunner:
-        return CallToolRunner(
-            schema_name=access.tenant.schema_name,
-            call_id=call_id,
-            persona_id=access.agent.persona_id,
-            enabled=dict(access.agent.tools),
-            slow_tools=slow_tools,
-            report=session.tool_report,
-            on_end_call=session.agent_ends_call,
-        )
-
-    session = CallSession(
-        call_id=call_id,
-        tenant=access.tenant,
-        agent=access.agent,
-        params=params,
-        outbox=outbox,
-        brain=agent_for(settings.NEXUS_AGENT),
-        stt=speech_to_text(settings.NEXUS_SPEECH_TO_TEXT),
-        voice_path=voice_path if sidecars.urls else None,
-        tools=tools,
+    schema_name = access.tenant.schema_name
+    clock = CallClock()
+    transcript = TranscriptRecorder(
+        schema_name=schema_name, call_id=call_id, send_json=outbox.send_json
     )
-    session.on_end(redis.aclose)
-    return session
+    agent_turns = AgentTurns(transcript=transcript, clock=clock)
+    end_request = EndRequest()
+    tools = CallToolRunner(
+        schema_name=schema_name,
+        call_id=call_id,
+        persona_id=access.agent.persona_id,
+        enabled=dict(access.agent.tools),
+        slow_tools=slow_tools,
+        report=tool_reports(send_json=outbox.send_json, transcript=transcript, clock=clock),
+    )
+    mode = ServingMode(
+        schema_name=schema_name, call_id=call_id, mode=params.mode, send_json=outbox.send_json
+    )
+    replies = Replies(
+        call_id=call_id,
+        agent=agent_for(settings.NEXUS_AGENT),
+        profile=access.agent.profile(),
+        tools=tools,
+        transcript=transcript,
+        clock=clock,
+        mode=mode,
+        end_call=end_request,
+    )
+    voice, cleanups = None, []
+    if params.mode == CallMode.VOICE:
+        barge_in = BargeIn(send_json=outbox.send_json, agent_turns=agent_turns)
+        events = VoiceEvents(
+            mode=mode,
+            send_json=outbox.send_json,
+            send_bytes=outbox.send_bytes,
+            encoder=caller_encoder(params.out),
+            barge_in=barge_in,
+            agent_turns=agent_turns,
+            replies=replies,
+        )
+        path = None
+        if settings.PERSONAPLEX_URLS:
+            redis = Redis.from_url(settings.REDIS_URL)
+            path = _voice_path(call_id=call_id, access=access, redis=redis, listener=events)
+            cleanups.append(redis.aclose)
+        caller_turns = CallerTurns(
+            detector=caller_speech_detector(),
+            stt=speech_to_text(settings.NEXUS_SPEECH_TO_TEXT),
+            clock=clock,
+            on_speech_start=barge_in.caller_started_speaking,
+            on_utterance=replies.caller_said,
+        )
+
+        async def hear(pcm, received_at: float) -> None:
+            if path is not None:
+                await path.caller_audio(pcm, received_at=received_at)
+            await caller_turns.audio(pcm)
+
+        caller_audio = CallerAudioIn(
+            call_id=call_id,
+            decoder=caller_decoder(params.format, params.rate),
+            hear=hear,
+            send_json=outbox.send_json,
+            end_call=end_request,
+        )
+        voice = VoiceStages(caller_audio, caller_turns, barge_in, events, path)
+    return CallSession(
+        call_id=call_id,
+        schema_name=schema_name,
+        outbox=outbox,
+        clock=clock,
+        transcript=transcript,
+        agent_turns=agent_turns,
+        replies=replies,
+        end_request=end_request,
+        voice=voice,
+        cleanups=cleanups,
+    )
+
+
+def _voice_path(
+    *, call_id: str, access: CallAccess, redis: Redis, listener: VoicePathListener
+) -> VoicePath:
+    sidecars = sidecar_settings()
+    prompt = persona_prompt_build(
+        system_prompt=access.agent.system_prompt,
+        greeting=access.agent.greeting,
+        knowledge=access.agent.knowledge,
+    )
+    return VoicePath(
+        call_id=call_id,
+        voice_id=access.agent.voice_id,
+        text_prompt=prompt.text,
+        pool=SidecarPool(redis, list(sidecars.urls), ttl_seconds=sidecars.lease_ttl),
+        settings=sidecars,
+        listener=listener,
+    )

@@ -1,20 +1,26 @@
 """The caller protocol (docs/client-protocol.md): connect parameters, close codes, messages.
 
-Everything here is pure: parsing what a caller sends and building what it receives.
+Everything here is pure: parsing what a caller sends, and building every message it receives.
 """
 
 import json
 from dataclasses import dataclass
-from enum import IntEnum
+from enum import IntEnum, StrEnum
+from typing import Any
 from urllib.parse import parse_qs
+
+from nexus_project.errors import ApplicationError
+from voice.audio.base import PCM_RATE
+from voice.audio.formats import CALLER_FORMATS, OUT_FORMATS
+from voice.models import CallMode, EndReason
 
 MAX_BINARY_BYTES = 64 * 1024
 MAX_TEXT_BYTES = 8 * 1024
 MAX_TYPED_CHARS = 2000
-CALLER_FORMATS = ("pcm16", "webm-opus", "ogg-opus")
-AGENT_FORMATS = ("pcm16", "ogg-opus")
-MODES = ("voice", "text")
-AGENT_RATE = 24_000
+MIN_RATE, MAX_RATE = 8000, 48000
+OPUS_RATE = 48000  # what the Opus formats decode at, whatever the encoder was given
+
+Message = dict[str, Any]  # a JSON message to the caller
 
 
 class CloseCode(IntEnum):
@@ -25,13 +31,33 @@ class CloseCode(IntEnum):
     TOO_MANY_CALLS = 4429
 
 
-class CallRefused(Exception):
-    """A connection that must be closed with `code`; `reason` says why, for logs."""
+class ModeReason(StrEnum):
+    """Why a call moved from one path to the other (the `mode` message's `reason`)."""
 
-    def __init__(self, code: CloseCode, reason: str) -> None:
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
+    SIDECAR_UNAVAILABLE = "sidecar_unavailable"
+    SIDECAR_BUSY = "sidecar_busy"
+    RECOVERED = "recovered"
+
+
+class CallRefused(ApplicationError):
+    """A connection that must be closed with `close_code`; the message says why, for logs."""
+
+    def __init__(self, close_code: CloseCode, message: str) -> None:
+        super().__init__(message, code=close_code.name.lower())
+        self.close_code = close_code
+
+
+class BadMessage(ApplicationError):
+    """A client text frame that is not a valid protocol message."""
+
+    default_code = "bad_message"
+
+
+class MessageTooLarge(ApplicationError):
+    default_code = "message_too_large"
+
+    def __init__(self, kind: str, limit: int) -> None:
+        super().__init__(f"{kind} frames are limited to {limit} bytes")
 
 
 @dataclass(frozen=True)
@@ -41,7 +67,7 @@ class CallParams:
     format: str
     rate: int
     out: str
-    mode: str
+    mode: CallMode
 
 
 def params_parse(query_string: bytes) -> CallParams:
@@ -50,13 +76,15 @@ def params_parse(query_string: bytes) -> CallParams:
         query = {k: v[-1] for k, v in parse_qs(query_string.decode(), strict_parsing=False).items()}
     except UnicodeDecodeError:
         raise CallRefused(CloseCode.BAD_PARAMETER, "query string is not UTF-8") from None
-    choices = {"format": CALLER_FORMATS, "out": AGENT_FORMATS, "mode": MODES}
+    choices = {"format": CALLER_FORMATS, "out": OUT_FORMATS, "mode": tuple(CallMode.values)}
     for name, allowed in choices.items():
         if name in query and query[name] not in allowed:
             raise CallRefused(CloseCode.BAD_PARAMETER, f"{name} must be one of {allowed}")
-    rate_text = query.get("rate", str(AGENT_RATE))
-    if not rate_text.isdigit() or not 8000 <= int(rate_text) <= 48000:
-        raise CallRefused(CloseCode.BAD_PARAMETER, "rate must be an integer in 8000..48000")
+    rate_text = query.get("rate", str(PCM_RATE))
+    if not rate_text.isdigit() or not MIN_RATE <= int(rate_text) <= MAX_RATE:
+        raise CallRefused(
+            CloseCode.BAD_PARAMETER, f"rate must be an integer in {MIN_RATE}..{MAX_RATE}"
+        )
     key, agent = query.get("key") or None, query.get("agent") or None
     if not key and not agent:
         raise CallRefused(CloseCode.BAD_KEY, "key is required")
@@ -66,12 +94,8 @@ def params_parse(query_string: bytes) -> CallParams:
         format=query.get("format", "pcm16"),
         rate=int(rate_text),
         out=query.get("out", "pcm16"),
-        mode=query.get("mode", "voice"),
+        mode=CallMode(query.get("mode", CallMode.VOICE)),
     )
-
-
-class BadMessage(ValueError):
-    """A client text frame that is not a valid protocol message."""
 
 
 @dataclass(frozen=True)
@@ -113,16 +137,56 @@ def client_message_parse(text: str) -> ClientMessage:
     raise BadMessage(f"unknown message type {kind!r}")
 
 
-def session_message(*, call_id: str, mode: str, agent_name: str, params: CallParams) -> dict:
-    audio_in = {"format": params.format, "rate": params.rate if params.format == "pcm16" else 48000}
+# What the server sends: every message to the caller is built here.
+
+
+def session_message(*, call_id: str, agent_name: str, params: CallParams) -> Message:
+    audio_in = {
+        "format": params.format,
+        "rate": params.rate if params.format == "pcm16" else OPUS_RATE,
+    }
     return {
         "type": "session",
         "call_id": call_id,
-        "mode": mode,
+        "mode": params.mode,
         "agent": {"name": agent_name},
-        "audio": {"in": audio_in, "out": {"format": params.out, "rate": AGENT_RATE}},
+        "audio": {"in": audio_in, "out": {"format": params.out, "rate": PCM_RATE}},
     }
 
 
-def error_message(code: str, message: str) -> dict:
-    return {"type": "error", "code": code, "message": message}
+def ready_message() -> Message:
+    return {"type": "ready"}
+
+
+def mode_message(mode: CallMode, reason: ModeReason) -> Message:
+    return {"type": "mode", "mode": mode, "reason": reason}
+
+
+def transcript_message(
+    entry_id: str, role: str, text: str, *, final: bool, interrupted: bool = False
+) -> Message:
+    message: Message = {"type": "transcript", "id": entry_id, "role": role, "text": text}
+    message["final"] = final
+    if interrupted:
+        message["interrupted"] = True
+    return message
+
+
+def interrupt_message() -> Message:
+    return {"type": "interrupt"}
+
+
+def tool_message(*, message_id: str, name: str, status: str, summary: str) -> Message:
+    return {"type": "tool", "id": message_id, "name": name, "status": status, "summary": summary}
+
+
+def error_message(error: ApplicationError) -> Message:
+    return {"type": "error", "code": error.code, "message": error.message}
+
+
+def ended_message(reason: EndReason) -> Message:
+    return {"type": "ended", "reason": reason}
+
+
+def pong_message() -> Message:
+    return {"type": "pong"}

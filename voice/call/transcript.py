@@ -10,8 +10,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from tenants_app.db import tenant_run
-from tenants_app.models import Tenant
+from tenants_app.db import schema_run
+from voice.call.protocol import Message, transcript_message
 from voice.services import transcript_entry_add
 
 logger = logging.getLogger(__name__)
@@ -28,9 +28,9 @@ class FinalEntry:
 
 class TranscriptRecorder:
     def __init__(
-        self, *, tenant: Tenant, call_id: str, send_json: Callable[[dict], Awaitable[None]]
+        self, *, schema_name: str, call_id: str, send_json: Callable[[Message], Awaitable[None]]
     ) -> None:
-        self._tenant = tenant
+        self._schema_name = schema_name
         self._call_id = call_id
         self._send_json = send_json
         self._ids = itertools.count(1)
@@ -44,31 +44,28 @@ class TranscriptRecorder:
 
     async def caption(self, entry_id: str, role: str, text: str) -> None:
         """A live, non-final caption; a later message with the same id replaces it."""
-        await self._send_json(
-            {"type": "transcript", "id": entry_id, "role": role, "text": text, "final": False}
-        )
+        await self._send_json(transcript_message(entry_id, role, text, final=False))
 
     async def final(self, entry: FinalEntry, entry_id: str | None = None) -> None:
         """Send the final entry to the caller and queue it for storage."""
         self.entries.append(entry)
         self._pending.put_nowait((next(self._sequence), entry))
-        message = {
-            "type": "transcript",
-            "id": entry_id or self.new_id(),
-            "role": entry.role,
-            "text": entry.text,
-            "final": True,
-        }
-        if entry.interrupted:
-            message["interrupted"] = True
-        await self._send_json(message)
+        await self._send_json(
+            transcript_message(
+                entry_id or self.new_id(),
+                entry.role,
+                entry.text,
+                final=True,
+                interrupted=entry.interrupted,
+            )
+        )
 
     async def _write_all(self) -> None:
         while (item := await self._pending.get()) is not None:
             sequence, entry = item
             try:
-                await tenant_run(
-                    self._tenant,
+                await schema_run(
+                    self._schema_name,
                     transcript_entry_add,
                     call_id=self._call_id,
                     sequence=sequence,

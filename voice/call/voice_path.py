@@ -11,15 +11,15 @@ retries with backoff until the call ends.
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
-from voice.audio.analysis import level_dbfs
 from voice.audio.base import PCM_RATE
 from voice.audio.formats import OggOpusStreamDecoder, OggOpusStreamEncoder
 from voice.call.latency import LatencyStats
+from voice.call.protocol import ModeReason
 from voice.sidecar.errors import SidecarError
 from voice.sidecar.link import AgentAudioPage, SidecarLink
 from voice.sidecar.pool import SidecarLease, SidecarPool
@@ -30,8 +30,6 @@ FRAME_SAMPLES = PCM_RATE // 50  # 20 ms, the Opus frame the encoder uses
 PACE_SLACK_SECONDS = 0.06  # how far the stream may lag real time before silence fills it
 CALLER_QUIET_SECONDS = 0.2  # no caller audio for this long: the caller is quiet, not late
 MAX_FILL_SECONDS = 1.0
-AUDIBLE_DBFS = -45.0  # agent audio above this is speech, not the sidecar's silence pages
-AUDIBLE_HOLD_SECONDS = 0.3
 
 
 @dataclass(frozen=True)
@@ -44,14 +42,20 @@ class SidecarSettings:
     lease_ttl: float = 30.0
 
 
-@dataclass(frozen=True)
-class VoicePathListener:
-    """What the voice path tells its call session."""
+class VoicePathListener(Protocol):
+    """What the voice path tells its call."""
 
-    ready: Callable[[], Awaitable[None]]
-    unavailable: Callable[[str], Awaitable[None]]
-    agent_audio: Callable[[np.ndarray], Awaitable[None]]
-    agent_text: Callable[[str], Awaitable[None]]
+    async def ready(self) -> None:
+        """The sidecar hand-shook: caller audio is being heard."""
+
+    async def unavailable(self, reason: ModeReason) -> None:
+        """No voice now (busy, unreachable, dropped); the path retries in the background."""
+
+    async def agent_audio(self, pcm: np.ndarray) -> None:
+        """The agent's decoded audio (PCM24k), silence included."""
+
+    async def agent_text(self, piece: str) -> None:
+        """A piece of the agent's own words."""
 
 
 class VoicePath:
@@ -76,18 +80,8 @@ class VoicePath:
         self._stream_start = 0.0
         self._stream_samples = 0
         self._caller_audio_at = 0.0
-        self._audible_until = 0.0
         self.uplink_latency = LatencyStats()
         self.downlink_latency = LatencyStats()
-
-    @property
-    def live(self) -> bool:
-        return self._link is not None
-
-    @property
-    def agent_audible(self) -> bool:
-        """Whether the agent's voice (not its silence) reached the caller just now."""
-        return time.monotonic() < self._audible_until
 
     async def run(self) -> None:
         """Serve the call's voice until cancelled: connect, stream, fall back, retry."""
@@ -95,7 +89,7 @@ class VoicePath:
         while True:
             lease = await self._pool.lease(self._call_id)
             if lease is None:
-                await self._listener.unavailable("sidecar_busy")
+                await self._listener.unavailable(ModeReason.SIDECAR_BUSY)
             else:
                 try:
                     link = await SidecarLink.open(
@@ -110,16 +104,16 @@ class VoicePath:
                         "call %s: sidecar %s unavailable: %s", self._call_id, lease.url, error
                     )
                     await lease.release()
-                    await self._listener.unavailable("sidecar_unavailable")
+                    await self._listener.unavailable(ModeReason.SIDECAR_UNAVAILABLE)
                 except ValueError:
                     logger.exception("call %s: the persona cannot be voiced", self._call_id)
                     await lease.release()
-                    await self._listener.unavailable("sidecar_unavailable")
+                    await self._listener.unavailable(ModeReason.SIDECAR_UNAVAILABLE)
                     return  # retrying cannot help: the persona's voice settings are wrong
                 else:
                     await self._serve(link, lease)
                     delay = self._settings.retry_initial
-                    await self._listener.unavailable("sidecar_unavailable")
+                    await self._listener.unavailable(ModeReason.SIDECAR_UNAVAILABLE)
             await asyncio.sleep(delay)
             delay = min(delay * 2, self._settings.retry_max)
 
@@ -190,8 +184,6 @@ class VoicePath:
                 if isinstance(event, AgentAudioPage):
                     started = time.perf_counter()
                     pcm = decoder.decode(event.ogg)
-                    if len(pcm) and level_dbfs(pcm) > AUDIBLE_DBFS:
-                        self._audible_until = time.monotonic() + AUDIBLE_HOLD_SECONDS
                     if len(pcm):
                         await self._listener.agent_audio(pcm)
                         self.downlink_latency.add(time.perf_counter() - started)

@@ -20,8 +20,8 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import connections
 from django.test import override_settings
-from django_tenants.utils import schema_context
 
+from tenants_app.db import tenant_schema
 from tenants_app.models import Tenant
 from voice.models import Call, CallStatus, Persona, TranscriptEntry
 from voice.services import widget_key_create
@@ -260,7 +260,7 @@ class FlakyNetwork:
 def demo_key_create(slug: str, origins: list[str]) -> str:
     """A committed key labelled "demo" for `slug`'s first persona; returns the key."""
     tenant = Tenant.objects.get(slug=slug)
-    with schema_context(tenant.schema_name):
+    with tenant_schema(tenant.schema_name):
         persona = Persona.objects.order_by("id").first()
         return widget_key_create(
             tenant=tenant, persona=persona, allowed_origins=origins, label="demo"
@@ -272,14 +272,14 @@ def admin_create(slug: str, username: str) -> str:
     """A committed staff superuser in `slug`'s schema; returns its password."""
     from tenants_app.tests.factories import PASSWORD, user_create
 
-    with schema_context(Tenant.objects.get(slug=slug).schema_name):
+    with tenant_schema(Tenant.objects.get(slug=slug).schema_name):
         user_create(username, superuser=True)
     return PASSWORD
 
 
 @database_sync_to_async
 def persona_pk(slug: str) -> int:
-    with schema_context(Tenant.objects.get(slug=slug).schema_name):
+    with tenant_schema(Tenant.objects.get(slug=slug).schema_name):
         return Persona.objects.order_by("id").values_list("pk", flat=True).first()
 
 
@@ -287,7 +287,7 @@ def persona_pk(slug: str) -> int:
 def _active_calls() -> int:
     count = 0
     for tenant in Tenant.objects.exclude(schema_name="public"):
-        with schema_context(tenant.schema_name):
+        with tenant_schema(tenant.schema_name):
             count += Call.objects.filter(status=CallStatus.ACTIVE).count()
     return count
 
@@ -309,14 +309,14 @@ def tenant_get(slug: str) -> Tenant:
 @database_sync_to_async
 def transcript_has(slug: str, text: str) -> bool:
     """Whether any stored transcript entry of `slug` contains `text`."""
-    with schema_context(Tenant.objects.get(slug=slug).schema_name):
+    with tenant_schema(Tenant.objects.get(slug=slug).schema_name):
         return TranscriptEntry.objects.filter(text__icontains=text).exists()
 
 
 @database_sync_to_async
 def call_row(slug: str, call_id: str) -> Call | None:
     tenant = Tenant.objects.get(slug=slug)
-    with schema_context(tenant.schema_name):
+    with tenant_schema(tenant.schema_name):
         return Call.objects.select_related("widget_key").filter(pk=call_id).first()
 
 

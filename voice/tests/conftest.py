@@ -11,9 +11,9 @@ from dataclasses import dataclass
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
-from django_tenants.utils import schema_context
 
 from nexus_project.asgi import application
+from tenants_app.db import tenant_schema
 from tenants_app.models import Tenant
 from voice.models import Call, Persona
 from voice.services import widget_key_create
@@ -40,7 +40,7 @@ class Key:
 @database_sync_to_async
 def _key(slug: str, origin: str) -> Key:
     tenant = Tenant.objects.get(slug=slug)
-    with schema_context(tenant.schema_name):
+    with tenant_schema(tenant.schema_name):
         persona = Persona.objects.order_by("id").first()
         widget_key = widget_key_create(tenant=tenant, persona=persona, allowed_origins=[origin])
     return Key(tenant, widget_key.key, origin)
@@ -112,7 +112,7 @@ async def call(query: str, *, origin: str | None, host: str = "localhost:8000", 
 @database_sync_to_async
 def stored_call(tenant: Tenant, call_id: str) -> tuple[Call | None, list[tuple[str, str]]]:
     """The call row and its transcript (role, text) as stored in `tenant`'s schema."""
-    with schema_context(tenant.schema_name):
+    with tenant_schema(tenant.schema_name):
         row = Call.objects.select_related("persona").filter(pk=call_id).first()
         entries = list(row.transcript.values_list("role", "text")) if row else []
         return row, entries

@@ -9,10 +9,10 @@ from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.management import call_command
-from django_tenants.utils import schema_context
 
+from tenants_app.db import tenant_schema
 from tenants_app.models import Tenant
-from voice.call import session as session_module
+from voice.call import caller_audio as caller_audio_module
 from voice.models import Call, CallStatus, Persona, WidgetKey
 from voice.services import widget_key_revoke
 from voice.tests.conftest import JOES_ORIGIN, call, stored_call
@@ -27,7 +27,7 @@ def no_sidecars(settings):
 
 @database_sync_to_async
 def revoke(key) -> None:
-    with schema_context(key.tenant.schema_name):
+    with tenant_schema(key.tenant.schema_name):
         widget_key_revoke(widget_key=WidgetKey.objects.get(key=key.key))
 
 
@@ -39,7 +39,7 @@ def set_active(model, tenant: Tenant | None, active: bool) -> None:
         tenant.is_active = active
         tenant.save()
         return
-    with schema_context(tenant.schema_name):
+    with tenant_schema(tenant.schema_name):
         for persona in Persona.objects.all():
             persona.is_active = active
             persona.save()
@@ -254,7 +254,7 @@ async def test_undecodable_audio_is_reported_at_most_once_a_second(joes_key):
 
 
 async def test_sustained_garbage_ends_the_call(joes_key, monkeypatch):
-    monkeypatch.setattr(session_module, "BAD_AUDIO_END_SECONDS", 0.5)
+    monkeypatch.setattr(caller_audio_module, "BAD_AUDIO_END_SECONDS", 0.5)
     async with call(f"key={joes_key.key}&format=webm-opus", origin=JOES_ORIGIN) as caller:
         call_id = (await caller.receive())["call_id"]
         for _ in range(8):
@@ -290,7 +290,7 @@ async def test_server_shutdown_closes_the_call(joes_key):
 @database_sync_to_async
 def admin_session(tenant: Tenant, *, staff: bool = True) -> str:
     """A logged-in session of a new user of `tenant`; returns the session key."""
-    with schema_context(tenant.schema_name):
+    with tenant_schema(tenant.schema_name):
         user = get_user_model().objects.create_user(
             username=f"tester-{uuid.uuid4().hex[:8]}", password="x", is_staff=staff
         )
@@ -340,7 +340,7 @@ async def test_admin_test_call_of_an_unknown_agent_is_4404(joes_key):
 
 @database_sync_to_async
 def set_greeting(tenant: Tenant, greeting: str) -> str:
-    with schema_context(tenant.schema_name):
+    with tenant_schema(tenant.schema_name):
         persona = Persona.objects.get()
         previous, persona.greeting = persona.greeting, greeting
         persona.save()
@@ -366,7 +366,7 @@ async def test_an_admin_change_applies_to_the_next_call(joes_key):
 
 @database_sync_to_async
 def stale_call(tenant: Tenant) -> str:
-    with schema_context(tenant.schema_name):
+    with tenant_schema(tenant.schema_name):
         return str(Call.objects.create(persona=Persona.objects.get()).pk)
 
 

@@ -6,10 +6,10 @@ import asyncio
 import numpy as np
 import pytest
 from channels.db import database_sync_to_async
-from django_tenants.utils import schema_context
 
+from tenants_app.db import tenant_schema
 from tools_registry.models import Booking, ToolInvocation
-from tools_registry.tests.conftest import celery_worker, next_weekday  # noqa: F401
+from tools_registry.tests.helpers import next_weekday
 from voice.models import Call
 from voice.tests.calls import pcm16_chunks, sidecars, stream_realtime
 from voice.tests.conftest import JOES_ORIGIN, PIZZA_ORIGIN, call, stored_call
@@ -34,13 +34,13 @@ async def say(caller, text: str) -> dict:
 
 @database_sync_to_async
 def bookings_of(schema: str, call_id: str) -> list[tuple[str, str]]:
-    with schema_context(schema):
+    with tenant_schema(schema):
         return list(Booking.objects.filter(call_id=call_id).values_list("customer_name", "service"))
 
 
 @database_sync_to_async
 def invocations_of(schema: str, call_id: str) -> list[tuple[str, str]]:
-    with schema_context(schema):
+    with tenant_schema(schema):
         return list(
             ToolInvocation.objects.filter(call_id=call_id).values_list("tool_name", "status")
         )
@@ -49,7 +49,7 @@ def invocations_of(schema: str, call_id: str) -> list[tuple[str, str]]:
 async def test_joes_caller_books_a_haircut_through_the_offline_agent(
     joes_key,
     pizza_key,
-    celery_worker,  # noqa: F811
+    celery_worker,
 ):
     day = next_weekday(1, weeks_ahead=40)  # a Tuesday: Joe's is open
     async with call(f"key={joes_key.key}&mode=text", origin=JOES_ORIGIN) as caller:
@@ -76,7 +76,7 @@ async def test_joes_caller_books_a_haircut_through_the_offline_agent(
     ) in entries
 
 
-async def test_tool_cards_reach_the_caller(joes_key, celery_worker):  # noqa: F811
+async def test_tool_cards_reach_the_caller(joes_key, celery_worker):
     day = next_weekday(2, weeks_ahead=40)
     async with call(f"key={joes_key.key}&mode=text", origin=JOES_ORIGIN) as caller:
         await caller.send(
@@ -119,7 +119,7 @@ async def test_the_worker_stopped_mid_call_gives_a_timeout_the_caller_hears(joes
     assert await bookings_of("joes", call_id) == []
 
 
-async def test_joes_caller_books_through_gemini(joes_key, settings, celery_worker):  # noqa: F811
+async def test_joes_caller_books_through_gemini(joes_key, settings, celery_worker):
     day = next_weekday(4, weeks_ahead=40)
     analysis = {
         "summary": "Flo booked a haircut.",
@@ -179,7 +179,7 @@ async def analysis_of(call_id: str) -> dict | None:
 
     @database_sync_to_async
     def stored() -> dict | None:
-        with schema_context("joes"):
+        with tenant_schema("joes"):
             return Call.objects.get(pk=call_id).analysis
 
     for _ in range(100):
@@ -189,7 +189,7 @@ async def analysis_of(call_id: str) -> dict | None:
     return None
 
 
-async def test_post_call_analysis_is_stored_on_the_call(joes_key, celery_worker):  # noqa: F811
+async def test_post_call_analysis_is_stored_on_the_call(joes_key, celery_worker):
     async with call(f"key={joes_key.key}&mode=text", origin=JOES_ORIGIN) as caller:
         call_id = (await caller.receive())["call_id"]
         await say(caller, "How much is a haircut?")

@@ -8,9 +8,10 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand
 from django.utils import timezone
-from django_tenants.utils import get_tenant_model, schema_context
+from django_tenants.utils import get_public_schema_name, get_tenant_model
 
-from voice.models import Call, CallStatus
+from tenants_app.db import tenant_schema
+from voice.services import calls_stale_close
 
 
 class Command(BaseCommand):
@@ -20,13 +21,9 @@ class Command(BaseCommand):
         parser.add_argument("--older-than", type=int, default=0, metavar="MINUTES")
 
     def handle(self, *args, older_than: int, **options) -> None:
-        cutoff = timezone.now() - dt.timedelta(minutes=older_than)
-        for tenant in get_tenant_model().objects.exclude(schema_name="public"):
-            with schema_context(tenant.schema_name):
-                closed = Call.objects.filter(
-                    status=CallStatus.ACTIVE, started_at__lte=cutoff
-                ).update(
-                    status=CallStatus.ENDED, ended_at=timezone.now(), end_reason="server_restart"
-                )
+        started_before = timezone.now() - dt.timedelta(minutes=older_than)
+        for tenant in get_tenant_model().objects.exclude(schema_name=get_public_schema_name()):
+            with tenant_schema(tenant.schema_name):
+                closed = calls_stale_close(started_before=started_before)
             if closed:
                 self.stdout.write(f"{tenant.slug}: {closed} call(s) closed")

@@ -2,8 +2,8 @@
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django_tenants.utils import schema_context
 
+from tenants_app.db import tenant_schema
 from tenants_app.models import Tenant
 from tenants_app.selectors import tenant_get
 from voice.models import Persona
@@ -28,7 +28,7 @@ class Command(BaseCommand):
             tenant_row = tenant_get(slug=tenant)
         except (ValidationError, Tenant.DoesNotExist) as error:
             raise CommandError(" ".join(getattr(error, "messages", [str(error)]))) from error
-        with schema_context(tenant_row.schema_name):
+        with tenant_schema(tenant_row.schema_name):
             try:
                 persona_row = Persona.objects.get(slug=persona)
             except Persona.DoesNotExist:

@@ -6,13 +6,13 @@ import contextlib
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
-from django_tenants.utils import schema_context
 
+from tenants_app.db import tenant_schema
 from tools_registry.builtin.calendar import BookAppointment
 from tools_registry.models import Booking, InvocationStatus, ToolInvocation
-from tools_registry.runner import CallToolRunner
 from tools_registry.slow import SlowTools
-from tools_registry.tests.conftest import finished_call, next_weekday
+from tools_registry.tests.helpers import finished_call, next_weekday
+from voice.call.tools import CallToolRunner
 from voice.models import Call, Persona
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db, pytest.mark.timeout(60)]
@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.django_db, pytest.mark.timeout(60
 
 @database_sync_to_async
 def persona_and_call(schema: str) -> tuple[Persona, Call, dict]:
-    with schema_context(schema):
+    with tenant_schema(schema):
         persona = Persona.objects.first()
         enabled = dict(persona.tools.filter(is_enabled=True).values_list("tool_name", "settings"))
         return persona, finished_call(persona), enabled
@@ -28,7 +28,7 @@ def persona_and_call(schema: str) -> tuple[Persona, Call, dict]:
 
 @database_sync_to_async
 def invocations(schema: str, call: Call) -> list[tuple[str, str]]:
-    with schema_context(schema):
+    with tenant_schema(schema):
         return list(ToolInvocation.objects.filter(call=call).values_list("tool_name", "status"))
 
 
@@ -56,7 +56,6 @@ async def runner_for(schema: str):
         enabled=enabled,
         slow_tools=slow_tools,
         report=report,
-        on_end_call=lambda: None,
     )
     runner.reports, runner.call = reports, call
     try:
@@ -108,7 +107,7 @@ async def test_a_slow_tool_runs_in_a_celery_worker(joes, pizza, celery_worker):
 
     @database_sync_to_async
     def booked(schema: str) -> bool:
-        with schema_context(schema):
+        with tenant_schema(schema):
             return Booking.objects.filter(customer_name="Worker", call=runner.call).exists()
 
     assert await booked("joes") and not await booked("pizza")

@@ -7,7 +7,7 @@ from channels.layers import get_channel_layer
 from tenants_app.db import schema_run
 from tools_registry.base import BaseTool, ToolContext, ToolResult
 from tools_registry.registry import register
-from voice.models import Call
+from voice.services import call_needs_human_mark
 
 STAFF_GROUP = "staff-{schema}"  # channel-layer group of a tenant's staff consoles
 
@@ -19,10 +19,6 @@ class EndCall(BaseTool):
 
     async def execute(self, context: ToolContext, arguments: dict[str, Any]) -> ToolResult:
         return ToolResult({"ended": True}, "Call ended", ends_call=True)
-
-
-def _mark_needs_human(call_id: str) -> None:
-    Call.objects.filter(pk=call_id).update(needs_human=True)
 
 
 @register
@@ -37,7 +33,7 @@ class TransferToHuman(BaseTool):
 
     async def execute(self, context: ToolContext, arguments: dict[str, Any]) -> ToolResult:
         reason = arguments.get("reason", "")
-        await schema_run(context.schema_name, _mark_needs_human, context.call_id)
+        await schema_run(context.schema_name, call_needs_human_mark, call_id=context.call_id)
         await get_channel_layer().group_send(
             STAFF_GROUP.format(schema=context.schema_name),
             {"type": "staff.transfer", "call_id": context.call_id, "reason": reason},

@@ -1,22 +1,19 @@
 """`knowledge_search`: the persona's knowledge items that best match a question."""
 
-import re
 from typing import Any
 
 from tenants_app.db import schema_run
 from tools_registry.base import BaseTool, ToolContext, ToolResult
 from tools_registry.registry import register
-from voice.models import KnowledgeItem
+from voice.agent.matching import words
+from voice.selectors import persona_knowledge
 
 MAX_RESULTS = 3
 
 
-def _words(text: str) -> set[str]:
-    return {word for word in re.findall(r"[a-z0-9]+", text.lower()) if len(word) > 2}
-
-
-def _items(persona_id: int) -> list[tuple[str, str]]:
-    return list(KnowledgeItem.objects.filter(persona_id=persona_id).values_list("title", "content"))
+def _terms(text: str) -> set[str]:
+    """The words of `text` that carry meaning here: longer than two letters."""
+    return {word for word in words(text) if len(word) > 2}
 
 
 @register
@@ -31,11 +28,13 @@ class KnowledgeSearch(BaseTool):
     }
 
     async def execute(self, context: ToolContext, arguments: dict[str, Any]) -> ToolResult:
-        query = _words(arguments["query"])
-        items = await schema_run(context.schema_name, _items, context.persona_id)
+        query = _terms(arguments["query"])
+        items = await schema_run(
+            context.schema_name, persona_knowledge, persona_id=context.persona_id
+        )
         scored = sorted(
             (
-                (len(query & _words(f"{title} {content}")), title, content)
+                (len(query & _terms(f"{title} {content}")), title, content)
                 for title, content in items
             ),
             key=lambda item: -item[0],

@@ -1,0 +1,100 @@
+"""Caller audio in: a bounded queue of the caller's frames, decoded in order, bad audio handled.
+
+Frames wait in a queue of their own, so control messages (text, end, ping) never wait behind
+audio; when the server falls more than `BACKLOG_FRAMES` behind, the oldest frame is dropped and
+counted. Each frame is decoded to PCM24k and handed on with the time it reached the call (the
+bridge's uplink latency counts from there). Undecodable audio is reported as `bad_audio` at most
+once every `BAD_AUDIO_REPORT_SECONDS`; after `BAD_AUDIO_END_SECONDS` of nothing else the call is
+asked to end. One failing frame is logged and the call keeps listening.
+"""
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+import numpy as np
+
+from voice.audio.base import AudioDecodeError, CallerDecoder
+from voice.call.protocol import Message, error_message
+from voice.models import EndReason
+
+logger = logging.getLogger(__name__)
+
+BACKLOG_FRAMES = 100  # caller frames waiting to be heard: 2 s of 20 ms frames
+DRAIN_SECONDS = 2.0  # at the end, how long the frames already received may take
+BAD_AUDIO_REPORT_SECONDS = 1.0  # at most one `bad_audio` error a second
+BAD_AUDIO_END_SECONDS = 5.0  # undecodable audio for this long ends the call
+
+Hear = Callable[[np.ndarray, float], Awaitable[None]]  # decoded PCM24k, when its frame came
+
+
+class CallerAudioIn:
+    def __init__(
+        self,
+        *,
+        call_id: str,
+        decoder: CallerDecoder,
+        hear: Hear,
+        send_json: Callable[[Message], Awaitable[None]],
+        end_call: Callable[[EndReason], None],
+    ) -> None:
+        self._call_id = call_id
+        self._decoder = decoder
+        self._hear = hear
+        self._send_json = send_json
+        self._end_call = end_call
+        self._queue: asyncio.Queue[tuple[bytes, float] | None] = asyncio.Queue(BACKLOG_FRAMES)
+        self._task: asyncio.Task | None = None
+        self._bad_since: float | None = None
+        self._bad_reported = 0.0
+        self.frames_dropped = 0
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._decode_all(), name=f"hear-{self._call_id}")
+
+    def put(self, data: bytes) -> None:
+        """Queue a frame of caller audio, as received now."""
+        self._put((data, time.perf_counter()))
+
+    def _put(self, item: tuple[bytes, float] | None) -> None:
+        if self._queue.full():
+            self._queue.get_nowait()
+            self.frames_dropped += 1
+        self._queue.put_nowait(item)
+
+    async def close(self) -> None:
+        """Hear out the frames already received (for at most `DRAIN_SECONDS`), then stop."""
+        if self._task is not None:
+            self._put(None)
+            try:
+                await asyncio.wait_for(self._task, DRAIN_SECONDS)
+            except TimeoutError:
+                logger.warning("call %s: caller audio still queued was dropped", self._call_id)
+        self._decoder.close()
+
+    async def _decode_all(self) -> None:
+        while (item := await self._queue.get()) is not None:
+            try:
+                await self._decode(*item)
+            except Exception:  # one bad frame must not deafen the rest of the call
+                logger.exception("call %s: a frame of caller audio failed", self._call_id)
+
+    async def _decode(self, data: bytes, received_at: float) -> None:
+        try:
+            pcm = self._decoder.decode(data)
+        except AudioDecodeError as error:
+            await self._bad_audio(error)
+            return
+        self._bad_since = None
+        if len(pcm):
+            await self._hear(pcm, received_at)
+
+    async def _bad_audio(self, error: AudioDecodeError) -> None:
+        now = time.monotonic()
+        self._bad_since = self._bad_since or now
+        if now - self._bad_since >= BAD_AUDIO_END_SECONDS:
+            self._end_call(EndReason.BAD_AUDIO)
+        elif now - self._bad_reported >= BAD_AUDIO_REPORT_SECONDS:
+            self._bad_reported = now
+            await self._send_json(error_message(error))

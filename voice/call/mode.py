@@ -1,0 +1,33 @@
+"""Which path serves a call now: voice, or text while voice is unavailable.
+
+A voice call starts on the voice path; when the voice is busy, unreachable or drops, it moves to
+text and back when the voice returns. Every move is told to the caller (`mode`) and stored.
+"""
+
+from collections.abc import Awaitable, Callable
+
+from tenants_app.db import schema_run
+from voice.call.protocol import Message, ModeReason, mode_message
+from voice.models import CallMode
+from voice.services import call_mode_set
+
+
+class ServingMode:
+    def __init__(
+        self,
+        *,
+        schema_name: str,
+        call_id: str,
+        mode: CallMode,
+        send_json: Callable[[Message], Awaitable[None]],
+    ) -> None:
+        self._schema_name = schema_name
+        self._call_id = call_id
+        self._send_json = send_json
+        self.mode = mode
+
+    async def switch(self, mode: CallMode, reason: ModeReason) -> None:
+        """Move the call to `mode`: the caller is told why, the call row records it."""
+        self.mode = mode
+        await self._send_json(mode_message(mode, reason))
+        await schema_run(self._schema_name, call_mode_set, call_id=self._call_id, mode=mode)

@@ -1,0 +1,124 @@
+"""The tools of one call: only the persona's enabled tools, validated, run, recorded, reported.
+
+Implements the agent's `ToolRunner`. Every call of a tool is a `ToolInvocation` row, written
+before it runs and again when it ends; the caller sees a `tool` message when it starts and when
+it ends, and the transcript gets a `tool` entry (`tool_reports`). Fast tools run here, under
+their timeout; slow ones in a Celery worker (`SlowTools`). Whatever goes wrong comes back as a
+failed outcome the agent can talk about, never as an exception.
+"""
+
+import itertools
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from tenants_app.db import schema_run
+from tools_registry.base import ToolContext, ToolError, ToolOutcome, ToolSpec
+from tools_registry.execution import timeout_message, tool_execute
+from tools_registry.registry import tool_get
+from tools_registry.services import tool_invocation_finish, tool_invocation_start
+from tools_registry.slow import SlowTools
+from tools_registry.validation import schema_errors
+from voice.call.clock import CallClock
+from voice.call.protocol import Message, tool_message
+from voice.call.transcript import FinalEntry, TranscriptRecorder
+
+Report = Callable[[Message], Awaitable[None]]  # a `tool` message, for the caller
+
+
+class CallToolRunner:
+    def __init__(
+        self,
+        *,
+        schema_name: str,
+        call_id: str,
+        persona_id: int,
+        enabled: dict[str, dict[str, Any]],
+        slow_tools: SlowTools,
+        report: Report,
+    ) -> None:
+        self._schema_name = schema_name
+        self._call_id = call_id
+        self._persona_id = persona_id
+        self._enabled = {name: s for name, s in enabled.items() if tool_get(name) is not None}
+        self._slow_tools = slow_tools
+        self._report = report
+        self._message_ids = (f"tool{n}" for n in itertools.count(1))
+        self.specs = tuple(
+            ToolSpec(name, tool.description_for(s), tool.parameters_for(s))
+            for name, s in self._enabled.items()
+            if (tool := tool_get(name))
+        )
+
+    async def run(self, name: str, arguments: dict[str, Any]) -> ToolOutcome:
+        tool = tool_get(name) if name in self._enabled else None
+        if tool is None:
+            return ToolOutcome(name, False, {"error": f"no tool {name!r} for this agent"}, "")
+        settings = self._enabled[name]
+        errors = schema_errors(arguments, tool.parameters_for(settings))
+        if errors:
+            return ToolOutcome(name, False, {"error": "invalid arguments", "details": errors}, "")
+        invocation_id = await schema_run(
+            self._schema_name,
+            tool_invocation_start,
+            call_id=self._call_id,
+            tool_name=name,
+            arguments=arguments,
+        )
+        message_id = next(self._message_ids)
+        await self._report(
+            tool_message(message_id=message_id, name=name, status="started", summary="")
+        )
+        started = time.monotonic()
+        context = ToolContext(
+            self._schema_name, self._call_id, self._persona_id, invocation_id, settings
+        )
+        try:
+            if tool.slow:
+                result = await self._slow_tools.run(context, timeout=tool.timeout)
+            else:
+                result = await tool_execute(tool, context, arguments)
+        except (ToolError, TimeoutError) as error:
+            timed_out = isinstance(error, TimeoutError)
+            problem = error.message if isinstance(error, ToolError) else timeout_message(name)
+            if timed_out or not tool.slow:  # a slow tool's worker records its own failure
+                await self._finish(invocation_id, started, error=problem, timed_out=timed_out)
+            await self._report(
+                tool_message(message_id=message_id, name=name, status="failed", summary=problem)
+            )
+            return ToolOutcome(name, False, {"error": problem}, problem)
+        if not tool.slow:
+            await self._finish(invocation_id, started, result=result)
+        await self._report(
+            tool_message(
+                message_id=message_id, name=name, status="succeeded", summary=result.summary
+            )
+        )
+        return ToolOutcome(name, True, result.data, result.summary, ends_call=result.ends_call)
+
+    async def _finish(self, invocation_id: int, started: float, **outcome: Any) -> None:
+        await schema_run(
+            self._schema_name,
+            tool_invocation_finish,
+            invocation_id=invocation_id,
+            elapsed=time.monotonic() - started,
+            **outcome,
+        )
+
+
+def tool_reports(
+    *,
+    send_json: Callable[[Message], Awaitable[None]],
+    transcript: TranscriptRecorder,
+    clock: CallClock,
+) -> Report:
+    """Tool messages to the caller, and a `tool` transcript entry for each that ended."""
+
+    async def report(message: Message) -> None:
+        await send_json(message)
+        if message["status"] != "started":
+            now = clock.ms()
+            text = f"{message['name']} {message['status']}: {message['summary']}".strip(": ")
+            await transcript.final(FinalEntry("tool", text, now, now))
+
+    return report
