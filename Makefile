@@ -47,7 +47,7 @@ format: $(VENV)/.dev
 # packages it needs only espeak-ng (the VAD measurement's speech).
 bench: $(VENV)/.dev
 	@$(MAKE) --no-print-directory system-packages SYSTEM_PACKAGES=espeak-ng
-	NEXUS_DATA_DIR=$(CURDIR)/.data/bench $(PYTHON) -m nexus_project.embedded -- $(PYTHON) -m voice.bench $(BENCH_ARGS)
+	NEXUS_DATA_DIR=$(CURDIR)/.data/bench $(PYTHON) -m nexus_project.embedded -- $(PYTHON) -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .data

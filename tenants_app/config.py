@@ -12,6 +12,7 @@ import jsonschema
 import yaml
 from django.core.exceptions import ValidationError
 
+from nexus_project.errors import ApplicationError
 from tools_registry.registry import tool_get, tool_names
 from voice.models import VoiceProvider
 from voice.origins import origin_normalize
@@ -98,8 +99,10 @@ SCHEMA: dict[str, Any] = {
 }
 
 
-class ConfigError(ValueError):
+class ConfigError(ApplicationError):
     """A config file that cannot be onboarded; the message names the file and the field."""
+
+    default_code = "bad_config"
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,9 @@ from django.utils.html import format_html, format_html_join
 from tools_registry.admin import ToolEnablementInline, ToolInvocationInline
 from voice.forms import WidgetKeyForm
 from voice.models import Call, KnowledgeItem, Persona, TranscriptEntry, WidgetKey
-from voice.prompt import PROMPT_LIMIT, persona_prompt_build
+from voice.prompt import persona_prompt_build
 from voice.services import widget_key_create, widget_key_delete, widget_key_revoke
+from voice.sidecar.protocol import TEXT_PROMPT_MAX_CHARS
 from voice.widget import widget_src
 
 
@@ -54,7 +55,7 @@ class PersonaAdmin(admin.ModelAdmin):
             "prompt; the agent's text answers still use all of it.</strong><br>{}",
             build.knowledge_included,
             build.knowledge_total,
-            PROMPT_LIMIT,
+            TEXT_PROMPT_MAX_CHARS,
             build.text,
         )
 

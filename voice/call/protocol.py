@@ -12,13 +12,13 @@ from urllib.parse import parse_qs
 from nexus_project.errors import ApplicationError
 from voice.audio.base import PCM_RATE
 from voice.audio.formats import CALLER_FORMATS, OUT_FORMATS
+from voice.audio.formats.ogg_opus import OPUS_RATE
+from voice.audio.formats.pcm16 import MAX_RATE, MIN_RATE
 from voice.models import CallMode, EndReason
 
 MAX_BINARY_BYTES = 64 * 1024
 MAX_TEXT_BYTES = 8 * 1024
 MAX_TYPED_CHARS = 2000
-MIN_RATE, MAX_RATE = 8000, 48000
-OPUS_RATE = 48000  # what the Opus formats decode at, whatever the encoder was given
 
 Message = dict[str, Any]  # a JSON message to the caller
 

@@ -23,12 +23,17 @@ from aiohttp import WSMsgType
 from yarl import URL
 
 from voice.sidecar.errors import SidecarClosed, SidecarHandshakeTimeout, SidecarUnavailable
-from voice.sidecar.protocol import HANDSHAKE, MessageKind, ProtocolError, decode, encode
+from voice.sidecar.protocol import (
+    HANDSHAKE,
+    TEXT_PROMPT_MAX_CHARS,
+    MessageKind,
+    ProtocolError,
+    decode,
+    encode,
+)
 from voice.sidecar.voices import VOICE_IDS
 
 logger = logging.getLogger(__name__)
-
-TEXT_PROMPT_MAX_CHARS = 1000  # the official UI's cap
 
 _CLOSED_TYPES = (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR)
 

@@ -7,6 +7,8 @@ from enum import IntEnum
 
 from voice.sidecar.errors import SidecarError
 
+TEXT_PROMPT_MAX_CHARS = 1000  # the official UI's cap of `text_prompt`; loading time grows with it
+
 
 class MessageKind(IntEnum):
     """The first byte of every message."""

@@ -15,8 +15,8 @@ import numpy as np
 from google.genai import types
 
 from voice.agent.gemini_client import GeminiConfig, GeminiService
+from voice.audio.base import PCM_RATE
 
-SAMPLE_RATE = 24_000
 INSTRUCTION = (
     "Transcribe the speech in this audio exactly as spoken, in its language. Reply with the"
     " transcript only, with no comments; when there is no speech, reply with nothing."
@@ -25,7 +25,7 @@ INSTRUCTION = (
 _NON_SPEECH = re.compile(r"^[\[(<].*[\])>]$")
 
 
-def wav_bytes(pcm: np.ndarray, sample_rate: int = SAMPLE_RATE) -> bytes:
+def wav_bytes(pcm: np.ndarray, sample_rate: int = PCM_RATE) -> bytes:
     """``pcm`` (int16 mono) as a 16-bit mono WAV file."""
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as wav:

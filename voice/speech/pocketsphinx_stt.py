@@ -19,6 +19,7 @@ from concurrent.futures.process import BrokenProcessPool
 import numpy as np
 from pocketsphinx import Decoder
 
+from voice.audio.base import level_dbfs
 from voice.speech.resample import OUT_RATE, resample_24k_to_16k
 
 MAX_WORKERS = 2  # utterances decoded at once per web process; each worker holds ~90 MB of model
@@ -62,10 +63,7 @@ def decode(pcm: np.ndarray) -> str:
 
 
 def is_silent(pcm: np.ndarray) -> bool:
-    if not len(pcm):
-        return True
-    rms = np.sqrt(np.mean(np.square(pcm, dtype=np.float64)))
-    return bool(rms < 32768 * 10 ** (SILENCE_DBFS / 20))
+    return level_dbfs(pcm) < SILENCE_DBFS
 
 
 class PocketsphinxSpeechToText:

@@ -16,12 +16,11 @@ from dataclasses import dataclass
 import numpy as np
 import webrtcvad
 
-from voice.audio.base import PCM_RATE
+from voice.audio.base import FULL_SCALE, PCM_RATE
 from voice.speech.resample import OUT_RATE, Resampler24kTo16k
 
 FRAME_MS = 20
 FRAME_SAMPLES = PCM_RATE * FRAME_MS // 1000
-FULL_SCALE = 32768.0  # dBFS is RMS relative to int16 full scale, as in voice.audio.analysis
 
 
 @dataclass(frozen=True)

@@ -21,12 +21,12 @@ from django.conf import settings
 from django.db import connections
 from django.test import override_settings
 
+from bench.speech import silence, speak, write_wav
 from tenants_app.db import tenant_schema
 from tenants_app.models import Tenant
 from voice.models import Call, CallStatus, Persona, TranscriptEntry
 from voice.services import widget_key_create
 from voice.sidecar.emulator import EmulatorConfig, running_emulator
-from voice.tests.speech_fixtures import silence, speak, write_wav
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"

@@ -3,7 +3,8 @@
 import numpy as np
 import sphn
 
-from voice.audio.analysis import dominant_frequency, rms
+from bench.signals import dominant_frequency
+from voice.audio.base import rms
 from voice.sidecar.emulator import FRAME_SAMPLES, SAMPLE_RATE
 
 __all__ = [

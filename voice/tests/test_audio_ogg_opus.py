@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import sphn
 
+from bench.signals import dominant_frequency, tone
 from voice.audio import (
     PCM_RATE,
     AudioDecodeError,
@@ -18,7 +19,7 @@ from voice.audio import (
     caller_decoder,
     caller_encoder,
 )
-from voice.audio.analysis import dominant_frequency, rms, tone
+from voice.audio.base import rms
 from voice.tests.test_audio_ogg import reference_crc
 
 FRAME = 480  # 20 ms at 24 kHz

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from bench.signals import dominant_frequency, tone
 from voice.audio import PCM_RATE, caller_decoder, caller_encoder
-from voice.audio.analysis import dominant_frequency, tone
 
 
 def odd_chunks(data: bytes, seed: int = 7) -> list[bytes]:

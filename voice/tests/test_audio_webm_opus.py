@@ -6,8 +6,8 @@ import threading
 import numpy as np
 import pytest
 
+from bench.signals import dominant_frequency, tone
 from voice.audio import PCM_RATE, AudioDecodeError, caller_decoder
-from voice.audio.analysis import dominant_frequency, tone
 from voice.tests.audio_fixtures import mediarecorder_webm
 
 pytestmark = pytest.mark.timeout(30)  # a hanging demuxer must fail the test, not stall the run

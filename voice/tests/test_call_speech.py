@@ -5,11 +5,11 @@ import asyncio
 import numpy as np
 import pytest
 
-from voice.audio.analysis import level_dbfs
+from bench.speech import silence, speak
+from voice.audio.base import level_dbfs
 from voice.sidecar.emulator import EmulatorConfig
 from voice.tests.calls import agent_audio, pcm16_chunks, sidecars, stream_realtime
 from voice.tests.conftest import JOES_ORIGIN, call, stored_call
-from voice.tests.speech_fixtures import silence, speak
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(60)]
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from channels.db import database_sync_to_async
 
+from bench.speech import silence, speak
 from tenants_app.db import tenant_schema
 from tools_registry.models import Booking, ToolInvocation
 from tools_registry.tests.helpers import next_weekday
@@ -20,7 +21,6 @@ from voice.tests.fake_gemini import (
     json_reply,
     text_reply,
 )
-from voice.tests.speech_fixtures import silence, speak
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(60)]
 

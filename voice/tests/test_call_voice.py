@@ -8,7 +8,8 @@ import asyncio
 import numpy as np
 import pytest
 
-from voice.audio.analysis import dominant_frequency, level_dbfs, tone
+from bench.signals import dominant_frequency, tone
+from voice.audio.base import level_dbfs
 from voice.tests.audio_fixtures import mediarecorder_webm
 from voice.tests.calls import agent_audio, pcm16_chunks, sidecars, stream_realtime
 from voice.tests.conftest import JOES_ORIGIN, call, stored_call

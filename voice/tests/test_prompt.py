@@ -1,7 +1,8 @@
 """The PersonaPlex text prompt: role, greeting, then Information:, within 1000 characters."""
 
 from voice.models import Persona
-from voice.prompt import PROMPT_LIMIT, persona_prompt_build
+from voice.prompt import persona_prompt_build
+from voice.sidecar.protocol import TEXT_PROMPT_MAX_CHARS as PROMPT_LIMIT
 
 
 def test_prompt_follows_the_service_agent_shape():

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from voice.audio.analysis import dominant_frequency, level_dbfs, tone
+from bench.signals import dominant_frequency, tone
+from voice.audio.base import level_dbfs
 from voice.speech.resample import Resampler24kTo16k, resample_24k_to_16k
 
 

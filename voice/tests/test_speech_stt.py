@@ -5,9 +5,9 @@ import asyncio
 import numpy as np
 import pytest
 
+from bench.speech import noise, silence, speak
 from voice.speech.pocketsphinx_stt import PocketsphinxSpeechToText, decode
 from voice.speech.stt import speech_to_text
-from voice.tests.speech_fixtures import noise, silence, speak
 
 # Of espeak-ng's voices, pocketsphinx's US English model understands the "f5" variant best.
 VOICE = "en-us+f5"

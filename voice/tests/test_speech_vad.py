@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from bench.speech import noise, silence, speak
 from voice.speech.vad import SpeechEnded, SpeechStarted, VadEvent, VoiceActivityDetector
-from voice.tests.speech_fixtures import noise, silence, speak
 
 RATE = 24_000
 BOOKING = "hello, I would like to book a haircut"

@@ -20,7 +20,9 @@ from voice.audio.base import PCM_RATE, AudioDecodeError, PcmResampler, empty_pcm
 from voice.audio.ogg import BOS, EOS, OggPacketReader, OggPageWriter
 
 FRAME_SAMPLES = 480  # 20 ms at 24 kHz
-GRANULE_RATE = 48_000  # Ogg/Opus granule positions always count 48 kHz samples (RFC 7845)
+# Opus's own clock: it decodes at 48 kHz, and Ogg/Opus granule positions count 48 kHz samples
+# (RFC 7845), whatever rate the encoder was given.
+OPUS_RATE = 48_000
 _VENDOR = b"nexus"
 _OPUS_TAGS = b"OpusTags" + len(_VENDOR).to_bytes(4, "little") + _VENDOR + bytes(4)
 
@@ -63,7 +65,7 @@ class OggOpusStreamEncoder:
             self._pending = empty_pcm()
         packets += self._codec.encode(None)
         pre_skip = int.from_bytes(self._codec.extradata[10:12], "little")
-        end = pre_skip + self._samples * GRANULE_RATE // PCM_RATE
+        end = pre_skip + self._samples * OPUS_RATE // PCM_RATE
         for index, packet in enumerate(packets):
             self._granule = max(self._granule, min(self._granule + self._duration(packet), end))
             last = index == len(packets) - 1
@@ -96,7 +98,7 @@ class OggOpusStreamEncoder:
     @staticmethod
     def _duration(packet: av.Packet) -> int:
         """The packet's length in granule units (48 kHz samples)."""
-        return (packet.duration or FRAME_SAMPLES) * GRANULE_RATE // PCM_RATE
+        return (packet.duration or FRAME_SAMPLES) * OPUS_RATE // PCM_RATE
 
 
 class OggOpusStreamDecoder:

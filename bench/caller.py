@@ -14,8 +14,8 @@ from typing import Protocol
 import aiohttp
 from aiohttp import WSMsgType
 
-from voice.bench.echo import EchoOnset, EchoOnsetDetector
-from voice.bench.tones import CHUNK_SECONDS, caller_chunks
+from bench.echo import EchoOnset, EchoOnsetDetector
+from bench.tones import CHUNK_SECONDS, caller_chunks
 
 CONNECT_SECONDS = 15.0
 READY_SECONDS = 15.0

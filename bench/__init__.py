@@ -1,6 +1,6 @@
 """`make bench`: the voice bridge under load, measured against the budgets of ARCHITECTURE.md.
 
-    python -m nexus_project.embedded -- python -m voice.bench [--calls 50] [--seconds 30]
+    python -m nexus_project.embedded -- python -m bench [--calls 50] [--seconds 30]
                                                               [--soak-minutes 0]
 
 It sets up a `bench` tenant, starts a farm of PersonaPlex emulators and one daphne process, runs

@@ -9,15 +9,15 @@ from statistics import median
 
 import numpy as np
 
-from voice.bench.bridge_latency import DirectionLatency
-from voice.bench.caller import CallerResult
-from voice.bench.codec_baseline import CodecBaseline
-from voice.bench.echo import EchoLatency, echo_pairing
-from voice.bench.load import LoadResult
-from voice.bench.options import BenchOptions
-from voice.bench.resources import MB
-from voice.bench.soak import SoakFigures
-from voice.bench.vad import VadFigures
+from bench.bridge_latency import DirectionLatency
+from bench.caller import CallerResult
+from bench.codec_baseline import CodecBaseline
+from bench.echo import EchoLatency, echo_pairing
+from bench.load import LoadResult
+from bench.options import BenchOptions
+from bench.resources import MB
+from bench.soak import SoakFigures
+from bench.vad import VadFigures
 
 LATENCY_P50_MS = 5.0
 LATENCY_P99_MS = 20.0
@@ -277,14 +277,14 @@ def _memory(table: _Table, figures: BenchFigures) -> None:
 
 def _vad(table: _Table, figures: BenchFigures) -> None:
     if isinstance(figures.vad, str):
-        table.section("VAD false triggers (voice.speech.vad_measure)")
+        table.section("VAD false triggers (bench.vad_measure)")
         table.row("skipped", figures.vad)
         return
-    table.section(f"VAD false triggers (voice.speech.vad_measure, {figures.vad.seconds:g} s each)")
+    table.section(f"VAD false triggers (bench.vad_measure, {figures.vad.seconds:g} s each)")
     detectors = figures.vad.detectors
     table.row("false starts per minute", " | ".join(f"{name:>8}" for name in detectors))
     floors = ", ".join(f"{name} {floor:g} dBFS" for name, floor in figures.vad.floors.items())
-    table.note(f"VoiceActivityDetector with its energy floor: {floors} (as CallerTurns)")
+    table.note(f"VoiceActivityDetector with its energy floor: {floors} (as calls run it)")
     conditions = next(iter(detectors.values())).false_starts_per_minute
     for condition in conditions:
         rates = [f"{m.false_starts_per_minute[condition]:8.1f}" for m in detectors.values()]

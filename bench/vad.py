@@ -1,17 +1,17 @@
-"""The VAD's false triggers and onset delay, measured by `voice.speech.vad_measure`.
+"""The VAD's false triggers and onset delay, measured by `bench.vad_measure`.
 
-Two detectors: the `VoiceActivityDetector` defaults, and the one calls run (`CallerTurns`, with
-its higher energy floor). Speech comes from espeak-ng (`voice.tests.speech_fixtures.speak`).
+Two detectors: the `VoiceActivityDetector` defaults, and the one calls run (`barge_in`, with its
+higher energy floor). Speech comes from espeak-ng (`bench.speech.speak`).
 """
 
 import inspect
 from dataclasses import dataclass
 from functools import partial
 
-from voice.call.caller_turns import SPEECH_FLOOR_DBFS
+from bench.speech import speak
+from bench.vad_measure import VadMeasurement, vad_measure
+from voice.call.barge_in import CALLER_SPEECH_FLOOR_DBFS
 from voice.speech.vad import VoiceActivityDetector
-from voice.speech.vad_measure import VadMeasurement, vad_measure
-from voice.tests.speech_fixtures import speak
 
 PHRASES = (
     "hello, I would like to book a haircut for tomorrow morning",
@@ -34,7 +34,7 @@ class VadFigures:
 def vad_figures() -> VadFigures:
     """Measure both detectors on the same noise, echo and speech (needs espeak-ng)."""
     clips = [speak(phrase) for phrase in PHRASES]
-    floors = {"defaults": DEFAULT_FLOOR_DBFS, "calls": SPEECH_FLOOR_DBFS}
+    floors = {"defaults": DEFAULT_FLOOR_DBFS, "calls": CALLER_SPEECH_FLOOR_DBFS}
     detectors = {
         name: vad_measure(
             partial(VoiceActivityDetector, min_dbfs=floor), speech=clips, seconds=SECONDS

@@ -10,18 +10,18 @@ import sys
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils import timezone
 
 from tenants_app.config import config_parse
 from tenants_app.db import tenant_schema
 from tenants_app.services import tenant_onboard
-from voice.models import Call, CallStatus, Persona, WidgetKey
-from voice.services import call_end, widget_key_create
+from voice.models import Persona, WidgetKey
+from voice.services import calls_stale_close, widget_key_create
 
 TENANT_ID = "bench"
 AGENT_SLUG = "bench-agent"
 ORIGIN = "http://bench.localhost"
 KEY_LABEL = "bench"
-STALE_REASON = "bench_stale"
 
 
 @dataclass(frozen=True)
@@ -57,9 +57,7 @@ def bench_tenant_prepare(*, calls: int) -> BenchTenant:
     _manage("platform_setup")
     tenant = tenant_onboard(config=config_parse(_config(calls), source="bench")).tenant
     with tenant_schema(tenant.schema_name):
-        stale = list(Call.objects.filter(status=CallStatus.ACTIVE).values_list("pk", flat=True))
-        for call_id in stale:
-            call_end(call_id=call_id, reason=STALE_REASON)
+        stale = calls_stale_close(started_before=timezone.now())
         persona = Persona.objects.get(slug=AGENT_SLUG)
         keys = WidgetKey.objects.filter(persona=persona, label=KEY_LABEL, is_active=True)
         key = next((k for k in keys if k.allowed_origins == [ORIGIN]), None)
@@ -67,4 +65,4 @@ def bench_tenant_prepare(*, calls: int) -> BenchTenant:
             key = widget_key_create(
                 tenant=tenant, persona=persona, allowed_origins=[ORIGIN], label=KEY_LABEL
             )
-    return BenchTenant(tenant.schema_name, key.key, ORIGIN, len(stale))
+    return BenchTenant(tenant.schema_name, key.key, ORIGIN, stale)

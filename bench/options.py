@@ -23,7 +23,7 @@ def _at_least(minimum: float, kind: type[int] | type[float]):
 
 def options_parse(argv: list[str]) -> BenchOptions:
     parser = argparse.ArgumentParser(
-        prog="python -m voice.bench",
+        prog="python -m bench",
         description="Load the voice bridge with simulated callers and print its figures.",
     )
     parser.add_argument(

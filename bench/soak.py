@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voice.bench.load import LoadResult, UssSample
+from bench.load import LoadResult, UssSample
 
 SAMPLE_SECONDS = 30.0
 

@@ -2,7 +2,7 @@
 
 For the project's benchmark (it prints the figures; tests assert only the obvious ends)::
 
-    clips = [speak(text) for text in PHRASES]  # voice.tests.speech_fixtures
+    clips = [speak(text) for text in PHRASES]  # bench.speech
     result = vad_measure(VoiceActivityDetector, speech=clips)
 
 A false trigger is a ``SpeechStarted`` where nobody speaks: white or pink noise at several
@@ -17,11 +17,10 @@ from typing import Literal
 
 import numpy as np
 
-from voice.audio.base import PCM_RATE
+from voice.audio.base import FULL_SCALE, PCM_RATE
 from voice.speech.vad import SpeechStarted, VoiceActivityDetector
 
 NoiseColor = Literal["white", "pink"]
-FULL_SCALE = 32768.0
 CHUNK_MS = 20  # what a real-time stream delivers; the detector does not depend on it
 ONSET_FRACTION = 0.1  # speech onset: first sample reaching 10% of the clip's peak
 

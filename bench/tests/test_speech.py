@@ -4,8 +4,8 @@ import wave
 
 import numpy as np
 
-from voice.audio.analysis import level_dbfs
-from voice.tests.speech_fixtures import read_wav, silence, speak, write_wav
+from bench.speech import read_wav, silence, speak, write_wav
+from voice.audio.base import level_dbfs
 
 
 def test_speak_gives_pcm24k_speech_of_a_plausible_length_and_caches_it():

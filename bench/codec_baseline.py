@@ -14,16 +14,16 @@ from dataclasses import dataclass
 import numpy as np
 import sphn
 
+from bench.tones import RATE, caller_chunks
+from voice.audio.base import FULL_SCALE, PCM_RATE
 from voice.audio.formats import (
     OggOpusStreamDecoder,
     OggOpusStreamEncoder,
     caller_decoder,
     caller_encoder,
 )
-from voice.bench.tones import RATE, caller_chunks
-from voice.call.caller_turns import SPEECH_FLOOR_DBFS
-from voice.sidecar.emulator import FRAME_SAMPLES, SAMPLE_RATE
-from voice.speech.vad import VoiceActivityDetector
+from voice.call.barge_in import caller_speech_detector
+from voice.sidecar.emulator import FRAME_SAMPLES
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,8 @@ class CodecBaseline:
 
 def _sidecar_pages(pcm: np.ndarray) -> list[bytes]:
     """`pcm` (PCM24k) as the emulator's Ogg pages: one `sphn` step of 80 ms at a time."""
-    writer = sphn.OpusStreamWriter(SAMPLE_RATE)
-    audio = pcm.astype(np.float32) / 32768
+    writer = sphn.OpusStreamWriter(PCM_RATE)
+    audio = pcm.astype(np.float32) / FULL_SCALE
     pages = []
     for start in range(0, len(audio) - FRAME_SAMPLES + 1, FRAME_SAMPLES):
         writer.append_pcm(audio[start : start + FRAME_SAMPLES])
@@ -74,7 +74,7 @@ def codec_baseline(*, calls: int, seconds: float) -> CodecBaseline:
     codec_cpu = time.process_time() - started
     started = time.process_time()
     for _ in range(calls):
-        vad = VoiceActivityDetector(min_dbfs=SPEECH_FLOOR_DBFS)
+        vad = caller_speech_detector()
         for pcm in decoded:
             vad.feed(pcm)
     vad_cpu = time.process_time() - started

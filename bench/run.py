@@ -16,19 +16,19 @@ from pathlib import Path
 
 from django.conf import settings
 
-from voice.bench.bridge_latency import DIRECTIONS, direction_latency, stored_metrics
-from voice.bench.caller import CallerResult
-from voice.bench.codec_baseline import codec_baseline
-from voice.bench.load import LoadResult, load_run
-from voice.bench.options import BenchOptions, options_parse
-from voice.bench.processes import BenchError, ChildProcesses
-from voice.bench.report import CALLERS, FARM, SERVER, BenchFigures, report_render
-from voice.bench.resources import Watched
-from voice.bench.server import Server, daphne_start
-from voice.bench.sidecar_farm import sidecar_farm_start
-from voice.bench.soak import SAMPLE_SECONDS, soak_figures
-from voice.bench.tenant import BenchTenant, bench_tenant_prepare
-from voice.bench.vad import VadFigures, vad_figures
+from bench.bridge_latency import DIRECTIONS, direction_latency, stored_metrics
+from bench.caller import CallerResult
+from bench.codec_baseline import codec_baseline
+from bench.load import LoadResult, load_run
+from bench.options import BenchOptions, options_parse
+from bench.processes import BenchError, ChildProcesses
+from bench.report import CALLERS, FARM, SERVER, BenchFigures, report_render
+from bench.resources import Watched
+from bench.server import Server, daphne_start
+from bench.sidecar_farm import sidecar_farm_start
+from bench.soak import SAMPLE_SECONDS, soak_figures
+from bench.tenant import BenchTenant, bench_tenant_prepare
+from bench.vad import VadFigures, vad_figures
 
 WARMUP_SECONDS = 3.0  # one call first: codecs, pools and workers start before memory is taken
 PROBES = 5  # then calls that connect and hang up, one at a time: connecting to an idle server

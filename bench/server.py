@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
-from voice.bench.processes import ChildProcesses, free_port
+from bench.processes import ChildProcesses, free_port
 
 HOST = "127.0.0.1"
 START_SECONDS = 60.0

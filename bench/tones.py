@@ -10,7 +10,7 @@ from functools import cache
 
 import numpy as np
 
-from voice.audio.analysis import tone
+from bench.signals import tone
 
 RATE = 16_000
 CHUNK_SECONDS = 0.02

@@ -16,8 +16,8 @@ from pathlib import Path
 import av
 import numpy as np
 
+from bench.vad_measure import noise
 from voice.audio.base import PCM_RATE
-from voice.speech.vad_measure import noise
 
 __all__ = ["noise", "read_wav", "silence", "speak", "write_wav"]  # noise: from vad_measure
 

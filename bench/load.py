@@ -13,11 +13,11 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from voice.bench.caller import CallerResult, caller_run
-from voice.bench.resources import CpuSnapshot, CpuUsed, Watched, cpu_used, machine_busy
-from voice.bench.server import Server
-from voice.bench.tenant import BenchTenant
-from voice.bench.tones import RATE
+from bench.caller import CallerResult, caller_run
+from bench.resources import CpuSnapshot, CpuUsed, Watched, cpu_used, machine_busy
+from bench.server import Server
+from bench.tenant import BenchTenant
+from bench.tones import RATE
 
 STAGGER_SECONDS = 0.05
 

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from voice.audio.analysis import dominant_frequency, level_dbfs, rms, tone
+from bench.signals import dominant_frequency, tone
+from voice.audio.base import level_dbfs, rms
 
 
 @pytest.mark.parametrize(("freq", "rate"), [(440, 24_000), (1000, 8_000), (3210.5, 48_000)])

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from voice.audio.analysis import level_dbfs
+from bench.speech import speak
+from bench.vad_measure import noise, vad_measure
+from voice.audio.base import level_dbfs
 from voice.speech.vad import VoiceActivityDetector
-from voice.speech.vad_measure import noise, vad_measure
-from voice.tests.speech_fixtures import speak
 
 
 @pytest.mark.parametrize("color", ["white", "pink"])

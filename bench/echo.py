@@ -17,10 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-AGENT_RATE = 24_000
+from voice.audio.base import FULL_SCALE, PCM_RATE
+
 ECHO_DELAY = 0.240  # the emulator's 3 steps of 80 ms
 QUIET_SECONDS = 0.3
-LOUD = 0.05 * 32768  # a sample above this is the tone (it peaks near 0.3 of full scale)
+LOUD = 0.05 * FULL_SCALE  # a sample above this is the tone (it peaks near 0.3 of full scale)
 PAIRING_WINDOW = (0.2, 2.0)  # seconds after a burst: an onset then is that burst's echo
 
 
@@ -49,7 +50,7 @@ class EchoOnsetDetector:
         onsets = []
         if loud.size:
             before = np.concatenate(([self._last_loud], loud[:-1]))
-            for at in loud[loud - before > QUIET_SECONDS * AGENT_RATE]:
+            for at in loud[loud - before > QUIET_SECONDS * PCM_RATE]:
                 onsets.append(EchoOnset(arrived, int(self._position + len(samples) - at)))
             self._last_loud = int(loud[-1])
         self._position += len(samples)
@@ -78,5 +79,5 @@ def echo_pairing(bursts_sent: list[float], echoes: list[EchoOnset]) -> EchoPairi
             continue
         paired.add(burst)
         raw = echo.arrived - sent[burst] - ECHO_DELAY
-        latencies.append(EchoLatency(raw, raw - echo.samples_after / AGENT_RATE))
+        latencies.append(EchoLatency(raw, raw - echo.samples_after / PCM_RATE))
     return EchoPairing(latencies, broken)

@@ -1,4 +1,4 @@
-"""A farm of PersonaPlex emulators in one process: `python -m voice.bench.sidecar_farm N FILE`.
+"""A farm of PersonaPlex emulators in one process: `python -m bench.sidecar_farm N FILE`.
 
 It serves N emulator applications on N free ports of 127.0.0.1 (each holds one conversation at a
 time, like a real PersonaPlex server, and loads its prompts in `LOAD_SECONDS`), writes their URLs
@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from voice.bench.processes import ChildProcesses
+from bench.processes import ChildProcesses
 from voice.sidecar.emulator import EmulatorConfig, running_emulator
 
 LOAD_SECONDS = 0.05
@@ -47,7 +47,7 @@ def sidecar_farm_start(processes: ChildProcesses, count: int) -> SidecarFarm:
     """Start the farm as one of `processes`; return once all its emulators serve."""
     urls_file = processes.log_dir / "sidecar-urls.json"
     urls_file.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "voice.bench.sidecar_farm", str(count), str(urls_file)]
+    command = [sys.executable, "-m", "bench.sidecar_farm", str(count), str(urls_file)]
     process = processes.start(NAME, command)
     deadline = time.monotonic() + START_SECONDS
     while not urls_file.exists():
