@@ -36,6 +36,7 @@ test: $(VENV)/.dev system-packages
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	DJANGO_SECRET_KEY=lint $(VENV)/bin/mypy
 	DJANGO_SECRET_KEY=lint $(PYTHON) manage.py makemigrations --check --dry-run
 
 format: $(VENV)/.dev

@@ -168,7 +168,7 @@ def config_parse(data: Any, *, source: str = "config") -> TenantConfig:
     ]
     _check_tools(tools, source)
     agent = data.get("agent", {})
-    display_name = data.get("display_name", tenant_id)
+    display_name: str = data.get("display_name") or tenant_id
     return TenantConfig(
         tenant_id=tenant_id,
         display_name=display_name,

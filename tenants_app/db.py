@@ -12,20 +12,29 @@ async code never relies on `connection.schema_name`.
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import ParamSpec, TypeVar, cast
+from typing import ParamSpec, Protocol, TypeVar, cast
 
 from channels.db import database_sync_to_async
 from django.db import connection
-from django_tenants.postgresql_backend.base import DatabaseWrapper
 from django_tenants.utils import get_public_schema_name
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 
-def _tenant_connection() -> DatabaseWrapper:
-    """The default connection, typed as django-tenants' wrapper (it is one, by settings)."""
-    return cast(DatabaseWrapper, connection)
+class _TenantConnection(Protocol):
+    """What django-tenants' database wrapper adds to a connection, as used here."""
+
+    schema_name: str
+
+    def set_schema(self, schema_name: str) -> None: ...
+
+    def set_schema_to_public(self) -> None: ...
+
+
+def _tenant_connection() -> _TenantConnection:
+    """The default connection (django-tenants' wrapper, by the settings)."""
+    return cast(_TenantConnection, connection)
 
 
 @contextmanager
@@ -37,6 +46,11 @@ def tenant_schema(schema_name: str) -> Iterator[None]:
         yield
     finally:
         tenant_connection.set_schema_to_public()
+
+
+def current_schema() -> str:
+    """The schema sync code runs in now (inside `tenant_schema`, or a tenant's HTTP request)."""
+    return _tenant_connection().schema_name
 
 
 def _run_in_schema(

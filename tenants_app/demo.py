@@ -45,12 +45,13 @@ def demo_setup(*, origins: list[str]) -> list[DemoTenant]:
     _login("platform-admin", superuser=True)
     demos = []
     for path in sorted(EXAMPLES_DIR.glob("*/config.yaml")):
-        tenant = tenant_onboard(config=config_load(path)).tenant
+        config = config_load(path)
+        tenant = tenant_onboard(config=config).tenant
         domain = tenant.get_primary_domain().domain
         with tenant_schema(tenant.schema_name):
             _login(f"{tenant.slug}-admin", superuser=True)
             _login(f"{tenant.slug}-support", superuser=False, group=SUPPORT_GROUP)
-            persona = Persona.objects.order_by("id").first()
+            persona = Persona.objects.get(slug=config.agent_slug)
             key = WidgetKey.objects.filter(label=DEMO_KEY_LABEL, persona=persona).first()
             tenant_origins = [o.replace("//localhost", f"//{domain}") for o in origins]
             wanted = sorted(set(origins + tenant_origins))

@@ -46,19 +46,20 @@ def tenant_onboard(*, config: TenantConfig) -> OnboardResult:
 
 
 def _onboard(config: TenantConfig) -> OnboardResult:
-    tenant = Tenant.objects.filter(schema_name=config.tenant_id).first()
-    result = OnboardResult(tenant=tenant, created=tenant is None)
     values = {
         "name": config.display_name,
         "slug": config.tenant_id,
         "concurrent_call_limit": config.concurrent_call_limit,
     }
+    tenant = Tenant.objects.filter(schema_name=config.tenant_id).first()
     if tenant is None:
-        result.tenant = tenant = Tenant(schema_name=config.tenant_id, **values)
+        tenant = Tenant(schema_name=config.tenant_id, **values)
         tenant.save(verbosity=0)
-        result.changes.append("tenant created")
-    elif _sync(tenant, values):
-        result.changes.append("tenant updated")
+        result = OnboardResult(tenant=tenant, created=True, changes=["tenant created"])
+    else:
+        result = OnboardResult(tenant=tenant, created=False)
+        if _sync(tenant, values):
+            result.changes.append("tenant updated")
     _sync_domains(tenant, config, result)
     with tenant_schema(tenant.schema_name):
         persona = _sync_persona(config, result)

@@ -12,12 +12,23 @@ class ToolEnablementInline(admin.TabularInline):
     extra = 0
 
 
+INVOCATION_FIELDS = (
+    "started_at",
+    "tool_name",
+    "status",
+    "duration_ms",
+    "arguments",
+    "result",
+    "error",
+)
+
+
 class ToolInvocationInline(admin.TabularInline):
     model = ToolInvocation
     extra = 0
     can_delete = False
-    fields = ["started_at", "tool_name", "status", "duration_ms", "arguments", "result", "error"]
-    readonly_fields = fields
+    fields = INVOCATION_FIELDS
+    readonly_fields = INVOCATION_FIELDS
     ordering = ["started_at"]
 
     def has_add_permission(self, request, obj=None) -> bool:

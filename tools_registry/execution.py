@@ -10,8 +10,7 @@ import logging
 import time
 from typing import Any
 
-from channels.layers import get_channel_layer
-
+from nexus_project.channel_layer import channel_layer
 from tenants_app.db import schema_run
 from tools_registry.base import BaseTool, ToolContext, ToolError, ToolResult
 from tools_registry.registry import tool_get
@@ -63,4 +62,4 @@ async def slow_invocation_run(*, context: ToolContext, reply_channel: str) -> No
         result=outcome if isinstance(outcome, ToolResult) else None,
         error=outcome.message if isinstance(outcome, ToolError) else "",
     )
-    await get_channel_layer().send(reply_channel, result_event(context.invocation_id, outcome))
+    await channel_layer().send(reply_channel, result_event(context.invocation_id, outcome))

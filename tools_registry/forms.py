@@ -1,5 +1,7 @@
 """Admin forms: a tool's per-tenant settings are checked against its settings schema on save."""
 
+from typing import Any, cast
+
 from django import forms
 
 from tools_registry.models import TenantSecret, ToolEnablement
@@ -15,10 +17,12 @@ class ToolEnablementForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["tool_name"].choices = [(name, name) for name in tool_names()]
+        tool_field = cast(forms.ChoiceField, self.fields["tool_name"])
+        tool_field.choices = [(name, name) for name in tool_names()]
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         tool = tool_get(cleaned.get("tool_name", ""))
         if tool is not None and "settings" in cleaned:
             for problem in tool.settings_errors(cleaned["settings"] or {}):

@@ -1,5 +1,7 @@
 """A tenant's own admin: personas with their knowledge and tools, widget keys, and calls."""
 
+from typing import TYPE_CHECKING, TypedDict
+
 from django.contrib import admin, messages
 from django.db.models import Count
 from django.utils.html import format_html, format_html_join
@@ -11,6 +13,14 @@ from voice.prompt import persona_prompt_build
 from voice.services import widget_key_create, widget_key_delete, widget_key_revoke
 from voice.sidecar.protocol import TEXT_PROMPT_MAX_CHARS
 from voice.widget import widget_src
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    class _EntryCount(TypedDict):
+        entry_count: int
+
+    CallWithEntryCount = WithAnnotations[Call, _EntryCount]  # as CallAdmin's queryset has it
 
 
 class KnowledgeInline(admin.StackedInline):
@@ -110,12 +120,15 @@ class WidgetKeyAdmin(admin.ModelAdmin):
         messages.info(request, f"{queryset.count()} key(s) revoked.")
 
 
+TRANSCRIPT_FIELDS = ("sequence", "start_ms", "role", "text", "interrupted")
+
+
 class TranscriptInline(admin.TabularInline):
     model = TranscriptEntry
     extra = 0
     can_delete = False
-    fields = ["sequence", "start_ms", "role", "text", "interrupted"]
-    readonly_fields = fields
+    fields = TRANSCRIPT_FIELDS
+    readonly_fields = TRANSCRIPT_FIELDS
     ordering = ["start_ms", "sequence"]
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -158,7 +171,7 @@ class CallAdmin(admin.ModelAdmin):
         return super().get_queryset(request).annotate(entry_count=Count("transcript"))
 
     @admin.display(description="Transcript entries", ordering="entry_count")
-    def entries(self, obj: Call) -> int:
+    def entries(self, obj: "CallWithEntryCount") -> int:
         return obj.entry_count
 
     def has_add_permission(self, request) -> bool:

@@ -7,19 +7,18 @@ close codes, opens the call, and hands audio, text and hang-ups to its `CallSess
 
 import asyncio
 import json
-from typing import Any
+from typing import Any, cast
 
+from asgiref.typing import WebSocketReceiveEvent
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from tenants_app.db import schema_run
 from tools_registry.slow import SlowTools
-from voice.call.access import CallAccess
 from voice.call.factory import call_session_create
 from voice.call.protocol import (
     MAX_BINARY_BYTES,
     MAX_TEXT_BYTES,
     BadMessage,
-    CallParams,
     CallRefused,
     CloseCode,
     HangUp,
@@ -33,6 +32,7 @@ from voice.call.protocol import (
     session_message,
 )
 from voice.call.session import CallSession, Outbox
+from voice.middleware import CallAdmission, call_admission
 from voice.models import EndReason
 from voice.services import call_start
 
@@ -55,41 +55,47 @@ class CallConsumer(AsyncWebsocketConsumer):
         connections): 50 frames a second per call would queue behind every query, and the audio
         path makes no query."""
         if message["type"] == "websocket.receive" and message.get("bytes") is not None:
-            await self.websocket_receive(message)
+            await self.websocket_receive(cast(WebSocketReceiveEvent, message))
         else:
             await super().dispatch(message)
 
     async def connect(self) -> None:
-        refusal: CallRefused | None = self.scope.get("call_refused")
-        if refusal is None:
-            access: CallAccess = self.scope["call_access"]
-            params: CallParams = self.scope["call_params"]
-            call = await schema_run(
-                access.tenant.schema_name,
-                call_start,
-                tenant_id=access.tenant.pk,
-                persona_id=access.agent.persona_id,
-                widget_key_id=access.widget_key_id,
-                mode=params.mode,
-            )
-            if call is None:
-                refusal = CallRefused(CloseCode.TOO_MANY_CALLS, "concurrent-call limit reached")
-        await self.accept()
-        if refusal is not None:
+        try:
+            admission = call_admission(self.scope)
+            call_id = await self._call_start(admission)
+        except CallRefused as refusal:
+            await self.accept()
             await self.close(code=int(refusal.close_code), reason=refusal.message)
             return
+        await self.accept()
+        access, params = admission.access, admission.params
         self.slow_tools = SlowTools(self.channel_name)
         self.session = call_session_create(
-            call_id=str(call.pk),
+            call_id=call_id,
             access=access,
             params=params,
             outbox=Outbox(self._send_json, self._send_bytes, self._close),
             slow_tools=self.slow_tools,
         )
         await self._send_json(
-            session_message(call_id=str(call.pk), agent_name=access.agent.name, params=params)
+            session_message(call_id=call_id, agent_name=access.agent.name, params=params)
         )
         await self.session.start()
+
+    async def _call_start(self, admission: CallAdmission) -> str:
+        """Open the call's row; CallRefused when the tenant's concurrent-call limit is reached."""
+        access = admission.access
+        call = await schema_run(
+            access.tenant.schema_name,
+            call_start,
+            tenant_id=access.tenant.pk,
+            persona_id=access.agent.persona_id,
+            widget_key_id=access.widget_key_id,
+            mode=admission.params.mode,
+        )
+        if call is None:
+            raise CallRefused(CloseCode.TOO_MANY_CALLS, "concurrent-call limit reached")
+        return str(call.pk)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.session is None:

@@ -7,7 +7,7 @@ from voice.models import WidgetKey
 from voice.origins import origin_normalize
 
 
-class OriginsField(forms.CharField):
+class OriginsField(forms.Field):
     """Allowed origins, one per line in a text area, stored as a list of canonical origins."""
 
     widget = forms.Textarea(attrs={"rows": 3, "placeholder": "https://www.example.com"})

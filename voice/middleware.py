@@ -2,32 +2,50 @@
 
 django-tenants has no ASGI support, so the call endpoint finds its tenant here: from the widget
 key's public route (or, for an admin "test call", from the host and the tenant's own session).
-The consumer finds the outcome in its scope, and never looks at a connection's schema:
-- `scope["call_params"]` (`CallParams`) and `scope["call_access"]` (`CallAccess`), or
-- `scope["call_refused"]` (`CallRefused`): the close code and why.
+The outcome goes into the connection's scope (`scope["call_admission"]`): a `CallAdmission`
+(the parameters asked for, the tenant and agent reached), or the `CallRefused` to close with.
+The consumer reads it with `call_admission(scope)` and never looks at a connection's schema.
 Nothing is kept on the middleware itself.
 """
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 
 from tenants_app.db import public_run
-from voice.call.access import call_access_resolve
-from voice.call.protocol import CallRefused, params_parse
+from voice.call.access import CallAccess, call_access_resolve
+from voice.call.protocol import CallParams, CallRefused, params_parse
 
-Scope = dict[str, Any]
+SCOPE_KEY = "call_admission"
+
+
+@dataclass(frozen=True)
+class CallAdmission:
+    """A connection let in: what it asked for, and the tenant and agent it reaches."""
+
+    params: CallParams
+    access: CallAccess
+
+
+def call_admission(scope: Mapping[str, Any]) -> CallAdmission:
+    """The connection's admission; raises the `CallRefused` it was refused with instead."""
+    admission: CallAdmission | CallRefused = scope[SCOPE_KEY]
+    if isinstance(admission, CallRefused):
+        raise admission
+    return admission
 
 
 class CallAccessMiddleware:
     def __init__(self, inner: Any) -> None:
         self.inner = inner
 
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> Any:
-        return await self.inner(await _with_call_access(scope), receive, send)
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        return await self.inner({**scope, SCOPE_KEY: await _admit(scope)}, receive, send)
 
 
-async def _with_call_access(scope: Scope) -> Scope:
+async def _admit(scope: Mapping[str, Any]) -> CallAdmission | CallRefused:
     headers = dict(scope["headers"])
     try:
         params = params_parse(scope["query_string"])
@@ -39,5 +57,5 @@ async def _with_call_access(scope: Scope) -> Scope:
             session_key=scope.get("cookies", {}).get(settings.SESSION_COOKIE_NAME),
         )
     except CallRefused as refusal:
-        return {**scope, "call_refused": refusal}
-    return {**scope, "call_params": params, "call_access": access}
+        return refusal
+    return CallAdmission(params, access)

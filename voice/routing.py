@@ -1,10 +1,13 @@
 """WebSocket routes."""
 
+from typing import Any
+
 from django.urls import path
 
 from voice.consumer import CallConsumer
 from voice.middleware import CallAccessMiddleware
 
-websocket_urlpatterns = [
+# Channels' URLRouter takes these as they are; its stubs want a pattern type of their own.
+websocket_urlpatterns: list[Any] = [
     path("ws/call/", CallAccessMiddleware(CallConsumer.as_asgi())),
 ]

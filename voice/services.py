@@ -3,9 +3,10 @@
 import datetime as dt
 import secrets
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from tenants_app.db import current_schema
 from tenants_app.models import Tenant, WidgetKeyRoute
 from voice.models import Call, CallMode, CallStatus, EndReason, Persona, TranscriptEntry, WidgetKey
 from voice.tasks import call_analyze
@@ -76,7 +77,7 @@ def call_end(*, call_id: str, reason: EndReason, metrics: dict | None = None) ->
         metrics=metrics or {},
     )
     if closed:
-        schema_name = connection.schema_name
+        schema_name = current_schema()
         transaction.on_commit(
             lambda: call_analyze.delay(schema_name=schema_name, call_id=str(call_id))
         )

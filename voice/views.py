@@ -1,10 +1,11 @@
 """Pages of a tenant's host for callers: the demo business page that embeds the widget."""
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from tenants_app.demo import DEMO_KEY_LABEL
+from tenants_app.http import TenantRequest
 from voice.models import WidgetKey
 from voice.origins import origin_allowed, origin_normalize
 from voice.widget import widget_src
@@ -20,7 +21,7 @@ def _demo_key(origin: str) -> WidgetKey | None:
     return usable[0] if usable else None
 
 
-def demo(request: HttpRequest) -> HttpResponse:
+def demo(request: TenantRequest) -> HttpResponse:
     """A stand-in for the business's own web site, with the widget embedded by its demo key."""
     try:
         origin = origin_normalize(f"{request.scheme}://{request.get_host()}")

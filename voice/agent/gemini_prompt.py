@@ -52,7 +52,7 @@ def history_contents(history: list[Turn]) -> list[types.Content]:
     return contents or [types.Content(role="user", parts=[types.Part(text=_CALL_STARTED)])]
 
 
-def function_tools(specs: tuple[ToolSpec, ...]) -> list[types.Tool] | None:
+def function_tools(specs: tuple[ToolSpec, ...]) -> types.ToolListUnion | None:
     """The runner's tools as one Gemini tool of function declarations (JSON-schema parameters)."""
     if not specs:
         return None

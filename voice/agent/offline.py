@@ -87,7 +87,7 @@ class OfflineAgent:
         outcomes: tuple[ToolOutcome, ...] = ()
         if isinstance(request, Question):
             text = request.text
-        elif isinstance(request, ToolCall):
+        elif isinstance(request, ToolCall) and tools is not None:
             outcome = await tools.run(request.name, request.arguments)
             outcomes = (outcome,)
             text = _tool_answer(profile, outcome)

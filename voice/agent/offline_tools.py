@@ -59,18 +59,17 @@ def _date(text: str, today: dt.date) -> dt.date | None:
     for index, day in enumerate(WEEKDAYS):
         if re.search(rf"\b{day}\b", text):
             return today + dt.timedelta(days=(index - today.weekday() - 1) % 7 + 1)
-    month_day = _MONTH_DAY.search(text)
-    day_month = _DAY_MONTH.search(text)
-    if month_day or day_month:
-        month, day = (
-            (month_day.group(1), month_day.group(2)) if month_day else day_month.group(2, 1)
-        )
-        try:
-            candidate = dt.date(today.year, MONTHS.index(month) + 1, int(day))
-        except ValueError:
-            return None
-        return candidate if candidate >= today else candidate.replace(year=today.year + 1)
-    return None
+    if match := _MONTH_DAY.search(text):
+        month, day = match.group(1, 2)
+    elif match := _DAY_MONTH.search(text):
+        month, day = match.group(2, 1)
+    else:
+        return None
+    try:
+        candidate = dt.date(today.year, MONTHS.index(month) + 1, int(day))
+    except ValueError:
+        return None
+    return candidate if candidate >= today else candidate.replace(year=today.year + 1)
 
 
 def _time(text: str) -> str | None:

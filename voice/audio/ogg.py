@@ -113,6 +113,8 @@ class OggPacketReader:
                 if current is not None:
                     packets.append(bytes(current))
                 current = bytearray()
-        unfinished = lacing[-1] == 255 and current is not None
-        self._pending = current if unfinished and len(current) <= _MAX_PENDING_PACKET else None
+        if current is not None and lacing[-1] == 255 and len(current) <= _MAX_PENDING_PACKET:
+            self._pending = current  # a packet that goes on in the next page
+        else:
+            self._pending = None
         return packets

@@ -76,8 +76,8 @@ def _by_admin_session(
         raise CallRefused(CloseCode.ORIGIN_NOT_ALLOWED, "a test call must come from its own admin")
     with tenant_schema(domain.tenant.schema_name):
         user_id = SessionStore(session_key).get("_auth_user_id") if session_key else None
-        user = get_user_model().objects.filter(pk=user_id, is_active=True, is_staff=True).first()
-        if user is None:
+        staff = get_user_model().objects.filter(is_active=True, is_staff=True)
+        if user_id is None or not staff.filter(pk=user_id).exists():
             raise CallRefused(CloseCode.BAD_KEY, "a test call needs a logged-in admin session")
         persona = Persona.objects.filter(slug=slug, is_active=True).first()
         if persona is None:

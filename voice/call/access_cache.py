@@ -7,10 +7,10 @@ in every process, with no restart.
 """
 
 from django.core.cache import cache
-from django.db import connection
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from tenants_app.db import current_schema
 from tenants_app.models import Tenant
 from tools_registry.models import ToolEnablement
 from voice.models import KnowledgeItem, Persona, WidgetKey
@@ -51,7 +51,7 @@ def _bump(schema_name: str) -> None:
 @receiver([post_save, post_delete], sender=ToolEnablement)
 @receiver([post_save, post_delete], sender=WidgetKey)
 def _agent_changed(sender, **kwargs) -> None:
-    _bump(connection.schema_name)
+    _bump(current_schema())
 
 
 @receiver([post_save, post_delete], sender=Tenant)

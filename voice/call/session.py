@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from tenants_app.db import schema_run
 from voice.call.agent_turns import AgentTurns
@@ -169,9 +170,9 @@ class CallSession:
         for cleanup in self._cleanups:
             await cleanup()
 
-    def _metrics(self) -> dict:
+    def _metrics(self) -> dict[str, Any]:
         voice = self._voice
-        metrics = {
+        metrics: dict[str, Any] = {
             "duration_ms": self._clock.ms(),
             "entries": len(self._transcript.entries),
             "interruptions": voice.barge_in.count if voice else 0,

@@ -101,7 +101,7 @@ def create_app(config: EmulatorConfig | None = None) -> web.Application:
 
 
 async def _close_sockets(app: web.Application) -> None:
-    for ws in list(app[_SOCKETS]):
+    for ws in app[_SOCKETS].copy():
         await ws.close(code=WSCloseCode.GOING_AWAY)
 
 

@@ -20,23 +20,20 @@ _RENEW = (
 )
 
 
-@dataclass
+@dataclass(frozen=True)
 class SidecarLease:
-    redis: Redis
+    """A sidecar held by one call (`holder`) until released, or until it expires unrenewed."""
+
+    pool: "SidecarPool"
     url: str
     holder: str
-    ttl_ms: int
-
-    @property
-    def key(self) -> str:
-        return LEASE_PREFIX + self.url
 
     async def renew(self) -> bool:
         """Extend the lease; False if it was lost (expired and taken by someone else)."""
-        return bool(await self.redis.eval(_RENEW, 1, self.key, self.holder, self.ttl_ms))
+        return await self.pool.renew(self)
 
     async def release(self) -> None:
-        await self.redis.eval(_RELEASE, 1, self.key, self.holder)
+        await self.pool.release(self)
 
 
 class SidecarPool:
@@ -44,10 +41,19 @@ class SidecarPool:
         self.redis = redis
         self.urls = urls
         self.ttl_ms = int(ttl_seconds * 1000)
+        self._renew = redis.register_script(_RENEW)
+        self._release = redis.register_script(_RELEASE)
 
     async def lease(self, holder: str) -> SidecarLease | None:
         """Lease a free sidecar for `holder` (a call id), or None when all are busy."""
         for url in random.sample(self.urls, len(self.urls)):
             if await self.redis.set(LEASE_PREFIX + url, holder, nx=True, px=self.ttl_ms):
-                return SidecarLease(self.redis, url, holder, self.ttl_ms)
+                return SidecarLease(self, url, holder)
         return None
+
+    async def renew(self, lease: SidecarLease) -> bool:
+        keys = [LEASE_PREFIX + lease.url]
+        return bool(await self._renew(keys=keys, args=[lease.holder, self.ttl_ms]))
+
+    async def release(self, lease: SidecarLease) -> None:
+        await self._release(keys=[LEASE_PREFIX + lease.url], args=[lease.holder])

@@ -2,8 +2,7 @@
 
 from typing import Any
 
-from channels.layers import get_channel_layer
-
+from nexus_project.channel_layer import channel_layer
 from tenants_app.db import schema_run
 from tools_registry.base import BaseTool, ToolContext, ToolResult
 from tools_registry.registry import register
@@ -34,7 +33,7 @@ class TransferToHuman(BaseTool):
     async def execute(self, context: ToolContext, arguments: dict[str, Any]) -> ToolResult:
         reason = arguments.get("reason", "")
         await schema_run(context.schema_name, call_needs_human_mark, call_id=context.call_id)
-        await get_channel_layer().group_send(
+        await channel_layer().group_send(
             STAFF_GROUP.format(schema=context.schema_name),
             {"type": "staff.transfer", "call_id": context.call_id, "reason": reason},
         )

@@ -38,6 +38,7 @@ class OggOpusStreamEncoder:
         self._codec.bit_rate = bitrate
         self._codec.options = {"frame_duration": "20"}
         self._codec.open()
+        self._opus_head = bytes(self._codec.extradata or b"")  # libopus's OpusHead, once open
         self._pages = OggPageWriter(secrets.randbits(32) if serial is None else serial)
         self._pending = empty_pcm()
         self._samples = 0  # PCM24k samples given to the codec
@@ -64,7 +65,7 @@ class OggOpusStreamEncoder:
             self._samples += len(self._pending)
             self._pending = empty_pcm()
         packets += self._codec.encode(None)
-        pre_skip = int.from_bytes(self._codec.extradata[10:12], "little")
+        pre_skip = int.from_bytes(self._opus_head[10:12], "little")
         end = pre_skip + self._samples * OPUS_RATE // PCM_RATE
         for index, packet in enumerate(packets):
             self._granule = max(self._granule, min(self._granule + self._duration(packet), end))
@@ -77,7 +78,7 @@ class OggOpusStreamEncoder:
             return []
         self._started = True
         return [
-            self._pages.page(bytes(self._codec.extradata), 0, BOS),
+            self._pages.page(self._opus_head, 0, BOS),
             self._pages.page(_OPUS_TAGS, 0),
         ]
 
@@ -111,7 +112,7 @@ class OggOpusStreamDecoder:
 
     def __init__(self) -> None:
         self._reader = OggPacketReader()
-        self._codec: av.CodecContext | None = None
+        self._codec: av.AudioCodecContext | None = None
         self._resampler = PcmResampler()
         self._carried: list[np.ndarray] = []
 

@@ -64,7 +64,7 @@ class _Demuxer:
     def _run(self) -> None:
         resampler = PcmResampler()
         try:
-            with av.open(self.reader, format="webm") as container:
+            with av.open(self.reader, mode="r", format="webm") as container:
                 stream = container.streams.audio[0]
                 for packet in container.demux(stream):
                     for frame in packet.decode():
