@@ -6,6 +6,7 @@ call adds caller audio in, the caller's turns, barge-in and, when sidecars are c
 voice path.
 """
 
+import numpy as np
 from django.conf import settings
 from redis.asyncio import Redis
 
@@ -21,7 +22,7 @@ from voice.call.clock import CallClock
 from voice.call.mode import ServingMode
 from voice.call.protocol import CallParams
 from voice.call.replies import Replies
-from voice.call.session import CallSession, EndRequest, Outbox, VoiceStages
+from voice.call.session import CallSession, Cleanup, EndRequest, Outbox, VoiceStages
 from voice.call.tools import CallToolRunner, tool_reports
 from voice.call.transcript import TranscriptRecorder
 from voice.call.voice_events import VoiceEvents
@@ -78,44 +79,20 @@ def call_session_create(
         mode=mode,
         end_call=end_request,
     )
-    voice, cleanups = None, []
+    voice: VoiceStages | None = None
+    cleanups: list[Cleanup] = []
     if params.mode == CallMode.VOICE:
-        barge_in = BargeIn(send_json=outbox.send_json, agent_turns=agent_turns)
-        events = VoiceEvents(
-            mode=mode,
-            send_json=outbox.send_json,
-            send_bytes=outbox.send_bytes,
-            encoder=caller_encoder(params.out),
-            barge_in=barge_in,
-            agent_turns=agent_turns,
-            replies=replies,
-        )
-        path = None
-        if settings.PERSONAPLEX_URLS:
-            redis = Redis.from_url(settings.REDIS_URL)
-            path = _voice_path(call_id=call_id, access=access, redis=redis, listener=events)
-            cleanups.append(redis.aclose)
-        caller_turns = CallerTurns(
-            detector=caller_speech_detector(),
-            stt=speech_to_text(settings.NEXUS_SPEECH_TO_TEXT),
-            clock=clock,
-            on_speech_start=barge_in.caller_started_speaking,
-            on_utterance=replies.caller_said,
-        )
-
-        async def hear(pcm, received_at: float) -> None:
-            if path is not None:
-                await path.caller_audio(pcm, received_at=received_at)
-            await caller_turns.audio(pcm)
-
-        caller_audio = CallerAudioIn(
+        voice, cleanups = _voice_stages(
             call_id=call_id,
-            decoder=caller_decoder(params.format, params.rate),
-            hear=hear,
-            send_json=outbox.send_json,
-            end_call=end_request,
+            access=access,
+            params=params,
+            outbox=outbox,
+            clock=clock,
+            agent_turns=agent_turns,
+            mode=mode,
+            replies=replies,
+            end_request=end_request,
         )
-        voice = VoiceStages(caller_audio, caller_turns, barge_in, events, path)
     return CallSession(
         call_id=call_id,
         schema_name=schema_name,
@@ -128,6 +105,58 @@ def call_session_create(
         voice=voice,
         cleanups=cleanups,
     )
+
+
+def _voice_stages(
+    *,
+    call_id: str,
+    access: CallAccess,
+    params: CallParams,
+    outbox: Outbox,
+    clock: CallClock,
+    agent_turns: AgentTurns,
+    mode: ServingMode,
+    replies: Replies,
+    end_request: EndRequest,
+) -> tuple[VoiceStages, list[Cleanup]]:
+    """The stages a voice call adds, and what to close when it ends."""
+    barge_in = BargeIn(send_json=outbox.send_json, agent_turns=agent_turns)
+    events = VoiceEvents(
+        mode=mode,
+        send_json=outbox.send_json,
+        send_bytes=outbox.send_bytes,
+        encoder=caller_encoder(params.out),
+        barge_in=barge_in,
+        agent_turns=agent_turns,
+        replies=replies,
+    )
+    path: VoicePath | None = None
+    cleanups: list[Cleanup] = []
+    if settings.PERSONAPLEX_URLS:
+        redis = Redis.from_url(settings.REDIS_URL)
+        path = _voice_path(call_id=call_id, access=access, redis=redis, listener=events)
+        cleanups.append(redis.aclose)
+    caller_turns = CallerTurns(
+        detector=caller_speech_detector(),
+        stt=speech_to_text(settings.NEXUS_SPEECH_TO_TEXT),
+        clock=clock,
+        on_speech_start=barge_in.caller_started_speaking,
+        on_utterance=replies.caller_said,
+    )
+
+    async def hear(pcm: np.ndarray, received_at: float) -> None:
+        if path is not None:
+            await path.caller_audio(pcm, received_at=received_at)
+        await caller_turns.audio(pcm)
+
+    caller_audio = CallerAudioIn(
+        call_id=call_id,
+        decoder=caller_decoder(params.format, params.rate),
+        hear=hear,
+        send_json=outbox.send_json,
+        end_call=end_request,
+    )
+    return VoiceStages(caller_audio, caller_turns, barge_in, events, path), cleanups
 
 
 def _voice_path(

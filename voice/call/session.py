@@ -41,6 +41,9 @@ DRAIN_SECONDS = 15.0  # at the end, how long the last words may take to transcri
 SHUTDOWN_DRAIN_SECONDS = 1.0  # less when the server stops: the call must be closed first
 
 
+Cleanup = Callable[[], Awaitable[None]]  # run when the call has ended, after everything else
+
+
 @dataclass(frozen=True)
 class Outbox:
     """How the call talks to its caller (the consumer's socket)."""
@@ -88,7 +91,7 @@ class CallSession:
         replies: Replies,
         end_request: EndRequest,
         voice: VoiceStages | None,
-        cleanups: Sequence[Callable[[], Awaitable[None]]] = (),
+        cleanups: Sequence[Cleanup] = (),
     ) -> None:
         self.call_id = call_id
         self._schema_name = schema_name
