@@ -128,6 +128,7 @@ LOGGING = {
 # The PersonaPlex sidecars (docs/operations.md): a pool, one call per sidecar at a time.
 PERSONAPLEX_URLS = env.list("PERSONAPLEX_URLS", default=[])
 PERSONAPLEX_HANDSHAKE_TIMEOUT = env.float("PERSONAPLEX_HANDSHAKE_TIMEOUT", default=30.0)
+PERSONAPLEX_LOADING_GRACE = env.float("PERSONAPLEX_LOADING_GRACE", default=3.0)
 PERSONAPLEX_CA_FILE = env("PERSONAPLEX_CA_FILE", default=None)
 PERSONAPLEX_RETRY_INITIAL = env.float("PERSONAPLEX_RETRY_INITIAL", default=1.0)
 PERSONAPLEX_RETRY_MAX = env.float("PERSONAPLEX_RETRY_MAX", default=30.0)

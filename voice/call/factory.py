@@ -40,6 +40,7 @@ def sidecar_settings() -> SidecarSettings:
         ca_file=settings.PERSONAPLEX_CA_FILE,
         retry_initial=settings.PERSONAPLEX_RETRY_INITIAL,
         retry_max=settings.PERSONAPLEX_RETRY_MAX,
+        loading_grace=settings.PERSONAPLEX_LOADING_GRACE,
     )
 
 

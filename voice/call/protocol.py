@@ -36,6 +36,7 @@ class ModeReason(StrEnum):
 
     SIDECAR_UNAVAILABLE = "sidecar_unavailable"
     SIDECAR_BUSY = "sidecar_busy"
+    SIDECAR_LOADING = "sidecar_loading"
     RECOVERED = "recovered"
 
 

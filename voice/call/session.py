@@ -146,32 +146,38 @@ class CallSession:
         await self.end(await self._end_request.wait(), notify=True)
 
     async def _end(self, reason: EndReason, notify: bool) -> None:
-        if self._voice is not None:  # hear out what the caller already sent
-            await self._voice.caller_audio.close()
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self._replies.close()
-        await self._agent_turns.finish()
-        if notify:  # the caller need not wait while the last words are transcribed and stored
-            await self._outbox.send_json(ended_message(reason))
-            await self._outbox.close()
-        if self._voice is not None:
-            drain = SHUTDOWN_DRAIN_SECONDS if reason == EndReason.SERVER_SHUTDOWN else DRAIN_SECONDS
-            try:
-                await asyncio.wait_for(self._voice.caller_turns.close(), drain)
-            except TimeoutError:
-                logger.warning("call %s: speech still being transcribed was dropped", self.call_id)
-        await self._transcript.close()
-        await schema_run(
-            self._schema_name,
-            call_end,
-            call_id=self.call_id,
-            reason=reason,
-            metrics=self._metrics(),
-        )
-        for cleanup in self._cleanups:
-            await cleanup()
+        try:
+            # The voice path first: its sidecar is free for the next caller at once.
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            if self._voice is not None:  # hear out what the caller already sent
+                await self._voice.caller_audio.close()
+            await self._replies.close()
+            await self._agent_turns.finish()
+            if notify:  # the caller need not wait while the last words are transcribed
+                await self._outbox.send_json(ended_message(reason))
+                await self._outbox.close()
+            if self._voice is not None:
+                await self._transcribe_the_rest(self._voice.caller_turns, reason)
+            await self._transcript.close()
+            await schema_run(
+                self._schema_name,
+                call_end,
+                call_id=self.call_id,
+                reason=reason,
+                metrics=self._metrics(),
+            )
+        finally:
+            for cleanup in self._cleanups:
+                await cleanup()
+
+    async def _transcribe_the_rest(self, caller_turns: CallerTurns, reason: EndReason) -> None:
+        drain = SHUTDOWN_DRAIN_SECONDS if reason == EndReason.SERVER_SHUTDOWN else DRAIN_SECONDS
+        try:
+            await asyncio.wait_for(caller_turns.close(), drain)
+        except TimeoutError:
+            logger.warning("call %s: speech still being transcribed was dropped", self.call_id)
 
     def _metrics(self) -> dict[str, Any]:
         voice = self._voice

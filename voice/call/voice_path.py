@@ -3,9 +3,10 @@
 One `VoicePath` per call. It leases a sidecar from the pool, opens the link (nothing is sent
 before the handshake), then streams: the caller's audio is encoded to one Ogg/Opus stream per
 sidecar session, kept continuous at real-time pace with silence (the sidecar only steps on
-input); the sidecar's pages are decoded and handed to the session with its word pieces. When the
-sidecar is busy, unreachable, slow to hand-shake or drops, the session is told and the path
-retries with backoff until the call ends.
+input); the sidecar's pages are decoded and handed to the call with its word pieces. When the
+sidecar is busy, unreachable, still loading, slow to hand-shake or drops, the call is told and
+the path retries with backoff until the call ends; a busy pool is tried again as soon as any
+lease is released.
 """
 
 import asyncio
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+from redis.exceptions import RedisError
 
 from voice.audio.base import PCM_RATE
 from voice.audio.formats import OggOpusStreamDecoder, OggOpusStreamEncoder
@@ -40,6 +42,7 @@ class SidecarSettings:
     retry_initial: float = 1.0
     retry_max: float = 30.0
     lease_ttl: float = 30.0
+    loading_grace: float = 3.0  # a sidecar still loading after this: serve in text meanwhile
 
 
 class VoicePathListener(Protocol):
@@ -84,58 +87,97 @@ class VoicePath:
         self.downlink_latency = LatencyStats()
 
     async def run(self) -> None:
-        """Serve the call's voice until cancelled: connect, stream, fall back, retry."""
+        """Serve the call's voice until cancelled: lease, connect, stream; fall back, retry.
+
+        The lease is released on every way out of it, cancellation included, at once.
+        """
         delay = self._settings.retry_initial
         while True:
-            lease = await self._pool.lease(self._call_id)
+            lease = await self._lease()
             if lease is None:
                 await self._listener.unavailable(ModeReason.SIDECAR_BUSY)
+                await self._pool.wait_for_release(delay)
             else:
                 try:
-                    link = await SidecarLink.open(
-                        lease.url,
-                        voice_id=self._voice_id,
-                        text_prompt=self._text_prompt,
-                        handshake_timeout=self._settings.handshake_timeout,
-                        ca_file=self._settings.ca_file,
-                    )
-                except SidecarError as error:
-                    logger.info(
-                        "call %s: sidecar %s unavailable: %s", self._call_id, lease.url, error
-                    )
-                    await lease.release()
-                    await self._listener.unavailable(ModeReason.SIDECAR_UNAVAILABLE)
-                except ValueError:
-                    logger.exception("call %s: the persona cannot be voiced", self._call_id)
-                    await lease.release()
-                    await self._listener.unavailable(ModeReason.SIDECAR_UNAVAILABLE)
+                    served = await self._voice_on(lease)
+                finally:
+                    await asyncio.shield(lease.release())
+                await self._listener.unavailable(ModeReason.SIDECAR_UNAVAILABLE)
+                if served is None:
                     return  # retrying cannot help: the persona's voice settings are wrong
-                else:
-                    await self._serve(link, lease)
+                if served:
                     delay = self._settings.retry_initial
-                    await self._listener.unavailable(ModeReason.SIDECAR_UNAVAILABLE)
-            await asyncio.sleep(delay)
+                await asyncio.sleep(delay)
             delay = min(delay * 2, self._settings.retry_max)
 
-    async def _serve(self, link: SidecarLink, lease: SidecarLease) -> None:
+    async def _lease(self) -> SidecarLease | None:
+        try:
+            return await self._pool.lease(self._call_id)
+        except RedisError as error:
+            logger.warning("call %s: no sidecar lease without Redis (%s)", self._call_id, error)
+            return None
+
+    async def _voice_on(self, lease: SidecarLease) -> bool | None:
+        """Connect to the leased sidecar and stream until the link ends; whether it served
+        (None: the persona cannot be voiced). The lease is kept alive all along."""
+        keeper = asyncio.create_task(self._keep_lease(lease), name=f"lease-{self._call_id}")
+        try:
+            try:
+                link = await self._open(lease.url)
+            except SidecarError as error:
+                logger.info("call %s: sidecar %s unavailable: %s", self._call_id, lease.url, error)
+                return False
+            except ValueError:
+                logger.exception("call %s: the persona cannot be voiced", self._call_id)
+                return None
+            try:
+                await self._serve(link, keeper)
+            finally:
+                await link.close()
+            return True
+        finally:
+            keeper.cancel()
+
+    async def _open(self, url: str) -> SidecarLink:
+        """Open the link; if the sidecar is still loading after the grace, the caller is served
+        in text meanwhile (`sidecar_loading`), and moves to voice at the handshake."""
+        opening = asyncio.create_task(
+            SidecarLink.open(
+                url,
+                voice_id=self._voice_id,
+                text_prompt=self._text_prompt,
+                handshake_timeout=self._settings.handshake_timeout,
+                ca_file=self._settings.ca_file,
+            ),
+            name=f"sidecar-open-{self._call_id}",
+        )
+        try:
+            done, _ = await asyncio.wait([opening], timeout=self._settings.loading_grace)
+            if not done:
+                await self._listener.unavailable(ModeReason.SIDECAR_LOADING)
+            return await opening
+        except BaseException:  # the call ended meanwhile: the link must not outlive it
+            opening.cancel()
+            opening.add_done_callback(_close_unused)
+            raise
+
+    async def _serve(self, link: SidecarLink, keeper: asyncio.Task) -> None:
+        """Stream both ways until the link ends, or the lease is lost."""
         self._encoder, self._stream_samples = OggOpusStreamEncoder(), 0
         self._stream_start = time.monotonic()
         self._link = link
         tasks = [
             asyncio.create_task(self._receive(link), name=f"sidecar-in-{self._call_id}"),
             asyncio.create_task(self._pace(), name=f"sidecar-pace-{self._call_id}"),
-            asyncio.create_task(self._keep_lease(lease), name=f"sidecar-lease-{self._call_id}"),
         ]
         try:
             await self._listener.ready()
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait([*tasks, keeper], return_when=asyncio.FIRST_COMPLETED)
         finally:
             self._link = None
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            await link.close()
-            await asyncio.shield(lease.release())
 
     async def caller_audio(self, pcm: np.ndarray, *, received_at: float) -> None:
         """Send the caller's audio (PCM24k) to the sidecar at once, if the voice path is live.
@@ -195,8 +237,26 @@ class VoicePath:
             decoder.close()
 
     async def _keep_lease(self, lease: SidecarLease) -> None:
+        """Renew the lease while the call holds it; return once it is lost to another call.
+
+        While Redis cannot be reached the sidecar stays in use, and renewal goes on trying.
+        """
         renewed = True
         while renewed:
             await asyncio.sleep(self._settings.lease_ttl / 3)
-            renewed = await lease.renew()
+            try:
+                renewed = await lease.renew()
+            except RedisError as error:
+                logger.warning("call %s: sidecar lease not renewed (%s)", self._call_id, error)
         logger.warning("call %s: sidecar lease on %s was lost", self._call_id, lease.url)
+
+
+_closing: set[asyncio.Task] = set()  # links closing in the background, kept until closed
+
+
+def _close_unused(opening: asyncio.Task) -> None:
+    """Close a link that opened after all (its call had ended meanwhile)."""
+    if not opening.cancelled() and opening.exception() is None:
+        closing = asyncio.ensure_future(opening.result().close())
+        _closing.add(closing)
+        closing.add_done_callback(_closing.discard)

@@ -4,9 +4,12 @@ import asyncio
 import socket
 
 import pytest
+from django.conf import settings
 from django.test import override_settings
+from redis.asyncio import Redis
 
 from voice.sidecar.emulator import EmulatorConfig, running_emulator
+from voice.sidecar.pool import LEASE_PREFIX
 from voice.tests.calls import FAST_LOAD, sidecars
 from voice.tests.conftest import JOES_ORIGIN, call, stored_call
 
@@ -109,3 +112,84 @@ async def test_the_lease_is_released_when_the_call_ends(joes_key):
             async with call(f"key={joes_key.key}", origin=JOES_ORIGIN) as caller:
                 assert await caller.receive_until("ready") == {"type": "ready"}
             await asyncio.sleep(0.1)
+
+
+async def lease_holder(url: str) -> str | None:
+    """The call holding the sidecar at `url`, as the pool records it in Redis."""
+    async with Redis.from_url(settings.REDIS_URL) as redis:
+        holder = await redis.get(LEASE_PREFIX + url)
+    return holder.decode() if holder else None
+
+
+async def until(condition, timeout: float = 20) -> float:
+    """Poll the async `condition` until it holds; the seconds it took."""
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    while not await condition():
+        assert loop.time() - start < timeout, "the condition did not hold in time"
+        await asyncio.sleep(0.02)
+    return loop.time() - start
+
+
+async def test_a_hang_up_while_the_sidecar_loads_frees_it_for_the_next_caller(joes_key):
+    slow = EmulatorConfig(load_base_seconds=3, load_per_word_seconds=0)
+    query = f"key={joes_key.key}"
+    async with sidecars(config=slow) as [url]:
+        async with call(query, origin=JOES_ORIGIN) as first:
+            call_id = (await first.receive())["call_id"]
+
+            async def first_holds_the_lease() -> bool:
+                return await lease_holder(url) == call_id
+
+            await until(first_holds_the_lease)  # the sidecar is loading the prompts
+            await first.send({"type": "end"})
+
+            async def lease_free() -> bool:
+                return await lease_holder(url) is None
+
+            released_after = await until(lease_free)
+            await first.receive_until("ended")
+        await asyncio.sleep(1.0)  # the next caller, a second later
+        async with call(query, origin=JOES_ORIGIN) as second:
+            ready = await second.receive_until("ready", timeout=20)
+
+    print(f"\nlease released {released_after * 1000:.0f} ms after a hang-up during prompt load")
+    assert ready == {"type": "ready"}
+
+
+async def test_a_caller_waiting_for_a_sidecar_moves_to_voice_as_one_frees_up(joes_key):
+    query = f"key={joes_key.key}"
+    loop = asyncio.get_running_loop()
+    async with sidecars(count=1, PERSONAPLEX_RETRY_INITIAL=30, PERSONAPLEX_RETRY_MAX=30):
+        async with call(query, origin=JOES_ORIGIN) as first:
+            await first.receive_until("ready")
+            async with call(query, origin=JOES_ORIGIN) as second:
+                busy = await second.receive_until("mode")
+                await first.send({"type": "end"})
+                await first.receive_until("ended")
+                freed_at = loop.time()
+                recovered = await second.receive_until("mode", timeout=15)
+                await second.receive_until("ready", timeout=15)
+                moved_after = loop.time() - freed_at
+
+    print(f"\ntext -> voice {moved_after * 1000:.0f} ms after the busy sidecar was freed")
+    assert busy == {"type": "mode", "mode": "text", "reason": "sidecar_busy"}
+    assert recovered == {"type": "mode", "mode": "voice", "reason": "recovered"}
+
+
+async def test_a_sidecar_still_loading_serves_the_caller_in_text_then_in_voice(joes_key):
+    slow = EmulatorConfig(load_base_seconds=4, load_per_word_seconds=0)
+    async with (
+        sidecars(config=slow, PERSONAPLEX_LOADING_GRACE=0.3),
+        call(f"key={joes_key.key}", origin=JOES_ORIGIN) as caller,
+    ):
+        await caller.receive()
+        loading = await caller.receive_until("mode", timeout=10)
+        answer = await talk(caller, "Where are you?")
+        recovered = await caller.receive_until("mode", timeout=20)
+        ready = await caller.receive_until("ready")
+
+    assert loading == {"type": "mode", "mode": "text", "reason": "sidecar_loading"}
+    assert "12 Elm Street" in answer
+    assert recovered == {"type": "mode", "mode": "voice", "reason": "recovered"}
+    assert ready == {"type": "ready"}
