@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from django.core.cache import cache
 from django.db import connection
 
 from nexus_project.celery import app
@@ -19,7 +20,9 @@ EXAMPLES = Path(__file__).parent / "examples" / "tenants"
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """The test database with the platform and the example tenants `joes` and `pizza`."""
+    """The test database with the platform and the example tenants `joes` and `pizza`, and a
+    Redis with nothing left by an earlier run (counters of calls, leases, queued tasks)."""
+    cache.clear()
     with django_db_blocker.unblock():
         platform_ensure(domains=["localhost", "testserver"])
         for slug in ("joes", "pizza"):

@@ -4,6 +4,7 @@ With no `DATABASE_URL` / `REDIS_URL`, the embedded PostgreSQL and Redis under `N
 are used: the ones `make run` and `make test` start (see `nexus_project/embedded.py`).
 """
 
+import datetime as dt
 from pathlib import Path
 
 import environ
@@ -34,12 +35,14 @@ SHARED_APPS = [
     "django.contrib.admin",
     "django.contrib.staticfiles",
     "channels",
+    "axes",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
     "django.contrib.admin",
+    "axes",  # login failures are counted and locked out in each tenant's own schema
     "voice",
     "tools_registry",
 ]
@@ -61,6 +64,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -96,10 +100,20 @@ CACHES = {
 }
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "BACKEND": "nexus_project.channel_layer.PatientRedisChannelLayer",
         "CONFIG": {"hosts": [REDIS_URL]},
     }
 }
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses logins while an address is locked out
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_CLIENT_IP_CALLABLE = "nexus_project.client_address.request_client_address"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -123,6 +137,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "loggers": {"axes": {"level": "WARNING"}},  # its INFO lines narrate every login
 }
 
 # The PersonaPlex sidecars (docs/operations.md): a pool, one call per sidecar at a time.
@@ -132,6 +147,11 @@ PERSONAPLEX_LOADING_GRACE = env.float("PERSONAPLEX_LOADING_GRACE", default=3.0)
 PERSONAPLEX_CA_FILE = env("PERSONAPLEX_CA_FILE", default=None)
 PERSONAPLEX_RETRY_INITIAL = env.float("PERSONAPLEX_RETRY_INITIAL", default=1.0)
 PERSONAPLEX_RETRY_MAX = env.float("PERSONAPLEX_RETRY_MAX", default=30.0)
+
+# Abuse limits of the call endpoint (docs/operations.md): refused handshakes per client address
+# and minute, and the proxies whose X-Forwarded-For names the client (IPs or networks).
+NEXUS_REFUSED_HANDSHAKES_PER_MINUTE = env.int("NEXUS_REFUSED_HANDSHAKES_PER_MINUTE", default=30)
+NEXUS_TRUSTED_PROXIES = env.list("NEXUS_TRUSTED_PROXIES", default=[])
 
 # The text agent and the caller's speech-to-text.
 NEXUS_AGENT = env(

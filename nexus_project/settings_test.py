@@ -10,3 +10,5 @@ from nexus_project.settings import *  # noqa: F403
 WHITENOISE_USE_FINDERS = True  # static files straight from the apps: no collectstatic in tests
 NEXUS_AGENT = "offline"  # whatever the developer's environment says: tests pick their agent
 NEXUS_SPEECH_TO_TEXT = "offline"
+# Every test client calls from 127.0.0.1: the tests of these limits set their own.
+NEXUS_REFUSED_HANDSHAKES_PER_MINUTE = 1_000_000

@@ -24,6 +24,20 @@ class DomainInline(admin.TabularInline):
 @admin.register(Tenant, site=platform_admin_site)
 class TenantAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "schema_name", "is_active", "concurrent_call_limit"]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "schema_name", "is_active"]}),
+        (
+            "Calls",
+            {
+                "fields": [
+                    "concurrent_call_limit",
+                    "calls_per_client_limit",
+                    "call_idle_timeout_seconds",
+                    "call_max_duration_seconds",
+                ]
+            },
+        ),
+    ]
     list_filter = ["is_active"]
     search_fields = ["name", "slug"]
     inlines = [DomainInline]

@@ -4,7 +4,7 @@ The shape extends the original `config.yaml` (`tenant_id`, `voice_settings`, `sy
 `enabled_tools`) with what a real tenant needs; see `examples/tenants/*/config.yaml`.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,15 @@ SCHEMA: dict[str, Any] = {
         "display_name": {"type": "string", "minLength": 1, "maxLength": 200},
         "domains": {"type": "array", "items": {"type": "string", "minLength": 3}},
         "concurrent_call_limit": {"type": "integer", "minimum": 1},
+        "call_limits": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "per_client": {"type": "integer", "minimum": 1},
+                "idle_timeout_seconds": {"type": "integer", "minimum": 1},
+                "max_duration_seconds": {"type": "integer", "minimum": 1},
+            },
+        },
         "agent": {
             "type": "object",
             "additionalProperties": False,
@@ -124,6 +133,15 @@ class Admin:
 
 
 @dataclass(frozen=True)
+class CallLimits:
+    """How long a call may be idle or last, and how many calls one client may hold."""
+
+    per_client: int = 3
+    idle_timeout_seconds: int = 180
+    max_duration_seconds: int = 3600
+
+
+@dataclass(frozen=True)
 class TenantConfig:
     """A validated tenant configuration, with every default filled in."""
 
@@ -131,6 +149,7 @@ class TenantConfig:
     display_name: str
     domains: list[str]
     concurrent_call_limit: int
+    call_limits: CallLimits
     agent_slug: str
     agent_name: str
     language: str
@@ -174,6 +193,7 @@ def config_parse(data: Any, *, source: str = "config") -> TenantConfig:
         display_name=display_name,
         domains=data.get("domains", [f"{tenant_id.replace('_', '-')}.localhost"]),
         concurrent_call_limit=data.get("concurrent_call_limit", 10),
+        call_limits=CallLimits(**data.get("call_limits", {})),
         agent_slug=agent.get("slug", "assistant"),
         agent_name=agent.get("name", f"{display_name} assistant"),
         language=agent.get("language", "en"),
@@ -220,6 +240,7 @@ def config_dump(config: TenantConfig) -> str:
         "display_name": config.display_name,
         "domains": config.domains,
         "concurrent_call_limit": config.concurrent_call_limit,
+        "call_limits": asdict(config.call_limits),
         "agent": {
             "slug": config.agent_slug,
             "name": config.agent_name,

@@ -11,6 +11,15 @@ class Tenant(TenantMixin):
     slug = models.SlugField(max_length=63, unique=True)
     is_active = models.BooleanField(default=True)
     concurrent_call_limit = models.PositiveIntegerField(default=10)
+    calls_per_client_limit = models.PositiveIntegerField(
+        default=3, help_text="Calls one client address may hold open at once."
+    )
+    call_idle_timeout_seconds = models.PositiveIntegerField(
+        default=180, help_text="A call with no caller speech and no typed text this long ends."
+    )
+    call_max_duration_seconds = models.PositiveIntegerField(
+        default=3600, help_text="No call lasts longer."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     auto_create_schema = True
@@ -22,7 +31,15 @@ class Tenant(TenantMixin):
             models.CheckConstraint(
                 condition=models.Q(concurrent_call_limit__gte=1),
                 name="tenant_concurrent_call_limit_positive",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    calls_per_client_limit__gte=1,
+                    call_idle_timeout_seconds__gte=1,
+                    call_max_duration_seconds__gte=1,
+                ),
+                name="tenant_call_limits_usable",
+            ),
         ]
 
     def __str__(self) -> str:

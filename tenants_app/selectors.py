@@ -2,7 +2,7 @@
 
 from django.contrib.auth import get_user_model
 
-from tenants_app.config import Admin, Knowledge, TenantConfig, ToolSetting
+from tenants_app.config import Admin, CallLimits, Knowledge, TenantConfig, ToolSetting
 from tenants_app.db import tenant_schema
 from tenants_app.models import Tenant
 from tenants_app.services import WEBSITE_KEY_LABEL
@@ -33,6 +33,11 @@ def tenant_config_export(*, tenant: Tenant, agent_slug: str | None = None) -> Te
             display_name=tenant.name,
             domains=domains,
             concurrent_call_limit=tenant.concurrent_call_limit,
+            call_limits=CallLimits(
+                per_client=tenant.calls_per_client_limit,
+                idle_timeout_seconds=tenant.call_idle_timeout_seconds,
+                max_duration_seconds=tenant.call_max_duration_seconds,
+            ),
             agent_slug=persona.slug,
             agent_name=persona.name,
             language=persona.language,

@@ -50,6 +50,9 @@ def _onboard(config: TenantConfig) -> OnboardResult:
         "name": config.display_name,
         "slug": config.tenant_id,
         "concurrent_call_limit": config.concurrent_call_limit,
+        "calls_per_client_limit": config.call_limits.per_client,
+        "call_idle_timeout_seconds": config.call_limits.idle_timeout_seconds,
+        "call_max_duration_seconds": config.call_limits.max_duration_seconds,
     }
     tenant = Tenant.objects.filter(schema_name=config.tenant_id).first()
     if tenant is None:

@@ -7,6 +7,7 @@ close codes, opens the call, and hands audio, text and hang-ups to its `CallSess
 
 import asyncio
 import json
+import logging
 from typing import Any, cast
 
 from asgiref.typing import WebSocketReceiveEvent
@@ -14,6 +15,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from tenants_app.db import schema_run
 from tools_registry.slow import SlowTools
+from voice.call.client_limits import client_call_hold, client_call_release
 from voice.call.factory import call_session_create
 from voice.call.protocol import (
     MAX_BINARY_BYTES,
@@ -36,19 +38,35 @@ from voice.middleware import CallAdmission, call_admission
 from voice.models import EndReason
 from voice.services import call_start
 
+logger = logging.getLogger(__name__)
+
+CLIENT_CALL_SLACK_SECONDS = 60  # a client's count of calls outlives its longest call by this
+
 
 class CallConsumer(AsyncWebsocketConsumer):
     session: CallSession | None = None
     slow_tools: SlowTools | None = None
+    client_call: CallAdmission | None = None  # counted against its client's calls per tenant
     closed = False
 
     async def __call__(self, scope, receive, send):
+        """Serve the connection; whatever stops it, the call is ended and counted out."""
         try:
             await super().__call__(scope, receive, send)
         except asyncio.CancelledError:
             if self.session is not None:  # the server is shutting down: close the call first
                 await self.session.end(EndReason.SERVER_SHUTDOWN)
             raise
+        except Exception:
+            if self.session is not None:  # no call outlives its connection
+                await self.session.end(EndReason.ERROR, notify=True)
+            raise
+        finally:
+            if self.client_call is not None:
+                await client_call_release(
+                    schema_name=self.client_call.access.tenant.schema_name,
+                    address=self.client_call.client_address,
+                )
 
     async def dispatch(self, message: dict) -> None:
         """Audio frames skip Channels' per-message hop to the DB thread (closing old
@@ -83,8 +101,18 @@ class CallConsumer(AsyncWebsocketConsumer):
         await self.session.start()
 
     async def _call_start(self, admission: CallAdmission) -> str:
-        """Open the call's row; CallRefused when the tenant's concurrent-call limit is reached."""
+        """Open the call's row; CallRefused over its client's or its tenant's limit of calls."""
         access = admission.access
+        tenant = access.tenant
+        held = await client_call_hold(
+            schema_name=tenant.schema_name,
+            address=admission.client_address,
+            limit=tenant.calls_per_client_limit,
+            ttl_seconds=tenant.call_max_duration_seconds + CLIENT_CALL_SLACK_SECONDS,
+        )
+        if not held:
+            raise CallRefused(CloseCode.TOO_MANY_CALLS, "too many calls from this client")
+        self.client_call = admission
         call = await schema_run(
             access.tenant.schema_name,
             call_start,
@@ -134,12 +162,20 @@ class CallConsumer(AsyncWebsocketConsumer):
             await self.session.end(EndReason.CALLER_DISCONNECTED)
 
     async def _send_json(self, message: Message) -> None:
-        if not self.closed:
-            await self.send(text_data=json.dumps(message))
+        await self._send(text_data=json.dumps(message))
 
     async def _send_bytes(self, data: bytes) -> None:
-        if not self.closed:
-            await self.send(bytes_data=data)
+        await self._send(bytes_data=data)
+
+    async def _send(self, **frame: Any) -> None:
+        """Send a frame while the socket is open; a socket that fails is closed for the call."""
+        if self.closed:
+            return
+        try:
+            await self.send(**frame)
+        except Exception:
+            logger.warning("call socket failed: the rest of the call is not sent", exc_info=True)
+            self.closed = True
 
     async def _close(self) -> None:
         if not self.closed:

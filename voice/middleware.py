@@ -6,6 +6,10 @@ The outcome goes into the connection's scope (`scope["call_admission"]`): a `Cal
 (the parameters asked for, the tenant and agent reached), or the `CallRefused` to close with.
 The consumer reads it with `call_admission(scope)` and never looks at a connection's schema.
 Nothing is kept on the middleware itself.
+
+A client address refused too often within a minute is refused at once (4429), before any
+lookup. The address is the peer's, or the one a trusted proxy (`NEXUS_TRUSTED_PROXIES`) names
+in `X-Forwarded-For`; a header from anyone else is ignored.
 """
 
 from collections.abc import Mapping
@@ -14,9 +18,11 @@ from typing import Any
 
 from django.conf import settings
 
+from nexus_project.client_address import client_address
 from tenants_app.db import public_run
 from voice.call.access import CallAccess, call_access_resolve
-from voice.call.protocol import CallParams, CallRefused, params_parse
+from voice.call.client_limits import refusal_count, refused_too_often
+from voice.call.protocol import CallParams, CallRefused, CloseCode, params_parse
 
 SCOPE_KEY = "call_admission"
 
@@ -27,6 +33,7 @@ class CallAdmission:
 
     params: CallParams
     access: CallAccess
+    client_address: str
 
 
 def call_admission(scope: Mapping[str, Any]) -> CallAdmission:
@@ -46,16 +53,26 @@ class CallAccessMiddleware:
 
 
 async def _admit(scope: Mapping[str, Any]) -> CallAdmission | CallRefused:
-    headers = dict(scope["headers"])
+    peer = (scope.get("client") or ("unknown", 0))[0]
+    forwarded_for = dict(scope["headers"]).get(b"x-forwarded-for", b"").decode("latin-1")
+    address = client_address(peer, forwarded_for)
+    if await refused_too_often(address):
+        return CallRefused(CloseCode.TOO_MANY_CALLS, "too many refused attempts: try later")
     try:
-        params = params_parse(scope["query_string"])
-        access = await public_run(
-            call_access_resolve,
-            params=params,
-            origin=headers.get(b"origin", b"").decode("latin-1") or None,
-            host=headers.get(b"host", b"").decode("latin-1"),
-            session_key=scope.get("cookies", {}).get(settings.SESSION_COOKIE_NAME),
-        )
+        return CallAdmission(*await _resolve(scope), address)
     except CallRefused as refusal:
+        await refusal_count(address)
         return refusal
-    return CallAdmission(params, access)
+
+
+async def _resolve(scope: Mapping[str, Any]) -> tuple[CallParams, CallAccess]:
+    headers = dict(scope["headers"])
+    params = params_parse(scope["query_string"])
+    access = await public_run(
+        call_access_resolve,
+        params=params,
+        origin=headers.get(b"origin", b"").decode("latin-1") or None,
+        host=headers.get(b"host", b"").decode("latin-1"),
+        session_key=scope.get("cookies", {}).get(settings.SESSION_COOKIE_NAME),
+    )
+    return params, access

@@ -97,7 +97,10 @@ class EndReason(models.TextChoices):
     CALLER_HANGUP = "caller_hangup", "The caller hung up"
     CALLER_DISCONNECTED = "caller_disconnected", "The caller's connection dropped"
     AGENT_ENDED = "agent_ended", "The agent ended the call"
+    TIMEOUT = "timeout", "Nobody spoke or typed for the idle timeout"
+    MAX_DURATION = "max_duration", "The call reached its maximum duration"
     BAD_AUDIO = "bad_audio", "The caller's audio could not be decoded"
+    ERROR = "error", "An error on the server"
     SERVER_SHUTDOWN = "server_shutdown", "The server shut down"
     SERVER_RESTART = "server_restart", "Closed after a server restart"
 

@@ -8,8 +8,9 @@ admin "test call" names the persona and is let in by the tenant's own session.
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user
 from django.contrib.sessions.backends.db import SessionStore
+from django.http import HttpRequest
 
 from tenants_app.db import tenant_schema
 from tenants_app.models import Domain, Tenant, WidgetKeyRoute
@@ -75,11 +76,20 @@ def _by_admin_session(
     if not origin or urlsplit(origin).netloc.lower() != host.lower():
         raise CallRefused(CloseCode.ORIGIN_NOT_ALLOWED, "a test call must come from its own admin")
     with tenant_schema(domain.tenant.schema_name):
-        user_id = SessionStore(session_key).get("_auth_user_id") if session_key else None
-        staff = get_user_model().objects.filter(is_active=True, is_staff=True)
-        if user_id is None or not staff.filter(pk=user_id).exists():
+        if not _staff_session(session_key):
             raise CallRefused(CloseCode.BAD_KEY, "a test call needs a logged-in admin session")
         persona = Persona.objects.filter(slug=slug, is_active=True).first()
         if persona is None:
             raise CallRefused(CloseCode.NOT_FOUND, f"no active agent {slug!r}")
         return CallAccess(domain.tenant, agent_snapshot(persona=persona), None)
+
+
+def _staff_session(session_key: str | None) -> bool:
+    """Whether the session is an active staff user's, as the admin itself decides it: with
+    Django's own session check, so a session from before a password change is no longer one."""
+    if not session_key:
+        return False
+    request = HttpRequest()
+    request.session = SessionStore(session_key)
+    user = get_user(request)
+    return user.is_active and user.is_staff

@@ -19,6 +19,7 @@ from voice.call.barge_in import BargeIn, caller_speech_detector
 from voice.call.caller_audio import CallerAudioIn
 from voice.call.caller_turns import CallerTurns
 from voice.call.clock import CallClock
+from voice.call.limits import CallTimers
 from voice.call.mode import ServingMode
 from voice.call.protocol import CallParams
 from voice.call.replies import Replies
@@ -80,6 +81,12 @@ def call_session_create(
         mode=mode,
         end_call=end_request,
     )
+    timers = CallTimers(
+        idle_seconds=access.tenant.call_idle_timeout_seconds,
+        max_seconds=access.tenant.call_max_duration_seconds,
+        say=replies.say,
+        end_call=end_request,
+    )
     voice: VoiceStages | None = None
     cleanups: list[Cleanup] = []
     if params.mode == CallMode.VOICE:
@@ -92,6 +99,7 @@ def call_session_create(
             agent_turns=agent_turns,
             mode=mode,
             replies=replies,
+            timers=timers,
             end_request=end_request,
         )
     return CallSession(
@@ -102,6 +110,7 @@ def call_session_create(
         transcript=transcript,
         agent_turns=agent_turns,
         replies=replies,
+        timers=timers,
         end_request=end_request,
         voice=voice,
         cleanups=cleanups,
@@ -118,6 +127,7 @@ def _voice_stages(
     agent_turns: AgentTurns,
     mode: ServingMode,
     replies: Replies,
+    timers: CallTimers,
     end_request: EndRequest,
 ) -> tuple[VoiceStages, list[Cleanup]]:
     """The stages a voice call adds, and what to close when it ends."""
@@ -137,11 +147,16 @@ def _voice_stages(
         redis = Redis.from_url(settings.REDIS_URL)
         path = _voice_path(call_id=call_id, access=access, redis=redis, listener=events)
         cleanups.append(redis.aclose)
+
+    async def caller_started_speaking() -> None:
+        timers.caller_active()
+        await barge_in.caller_started_speaking()
+
     caller_turns = CallerTurns(
         detector=caller_speech_detector(),
         stt=speech_to_text(settings.NEXUS_SPEECH_TO_TEXT),
         clock=clock,
-        on_speech_start=barge_in.caller_started_speaking,
+        on_speech_start=caller_started_speaking,
         on_utterance=replies.caller_said,
     )
 

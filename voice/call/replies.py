@@ -51,6 +51,11 @@ class Replies:
         now = self._clock.ms()
         await self._transcript.final(FinalEntry("agent", self._profile.greeting, now, now))
 
+    async def say(self, text: str) -> None:
+        """The agent says `text` (a closing line of the call's own): a final agent entry."""
+        now = self._clock.ms()
+        await self._transcript.final(FinalEntry("agent", text, now, now))
+
     async def caller_typed(self, text: str) -> None:
         now = self._clock.ms()
         await self._transcript.final(FinalEntry("caller", text, now, now))

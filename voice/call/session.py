@@ -21,6 +21,7 @@ from voice.call.barge_in import BargeIn
 from voice.call.caller_audio import CallerAudioIn
 from voice.call.caller_turns import CallerTurns
 from voice.call.clock import CallClock
+from voice.call.limits import CallTimers
 from voice.call.protocol import (
     BadMessage,
     Message,
@@ -89,6 +90,7 @@ class CallSession:
         transcript: TranscriptRecorder,
         agent_turns: AgentTurns,
         replies: Replies,
+        timers: CallTimers,
         end_request: EndRequest,
         voice: VoiceStages | None,
         cleanups: Sequence[Cleanup] = (),
@@ -100,6 +102,7 @@ class CallSession:
         self._transcript = transcript
         self._agent_turns = agent_turns
         self._replies = replies
+        self._timers = timers
         self._end_request = end_request
         self._voice = voice
         self._cleanups = cleanups
@@ -109,6 +112,7 @@ class CallSession:
     async def start(self) -> None:
         """Start serving: the voice path in the background, or the text agent's greeting."""
         self._tasks.append(background_task(self._end_when_asked(), f"end-{self.call_id}"))
+        self._tasks.append(background_task(self._timers.run(), f"timers-{self.call_id}"))
         if self._voice is None:
             await self._replies.greet()
             return
@@ -127,6 +131,7 @@ class CallSession:
         self._voice.caller_audio.put(data)
 
     async def caller_text(self, text: str) -> None:
+        self._timers.caller_active()
         await self._replies.caller_typed(text)
 
     async def end(self, reason: EndReason, *, notify: bool = False) -> None:

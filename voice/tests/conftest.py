@@ -91,14 +91,25 @@ class Caller:
 
 
 @asynccontextmanager
-async def call(query: str, *, origin: str | None, host: str = "localhost:8000", cookie: str = ""):
-    """Connect a `Caller` to `/ws/call/?<query>`; disconnect on the way out."""
+async def call(
+    query: str,
+    *,
+    origin: str | None,
+    host: str = "localhost:8000",
+    cookie: str = "",
+    client: str = "127.0.0.1",
+    forwarded_for: str = "",
+):
+    """Connect a `Caller` to `/ws/call/?<query>` from `client`; disconnect on the way out."""
     headers = [(b"host", host.encode())]
     if origin:
         headers.append((b"origin", origin.encode()))
     if cookie:
         headers.append((b"cookie", cookie.encode()))
+    if forwarded_for:
+        headers.append((b"x-forwarded-for", forwarded_for.encode()))
     communicator = WebsocketCommunicator(application, f"/ws/call/?{query}", headers=headers)
+    communicator.scope["client"] = (client, 50000)
     connected, code = await communicator.connect(timeout=10)
     caller = Caller(communicator)
     caller.connected, caller.close_code = connected, code

@@ -6,9 +6,10 @@ import uuid
 
 import pytest
 from channels.db import database_sync_to_async
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, login
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.management import call_command
+from django.http import HttpRequest
 
 from tenants_app.db import tenant_schema
 from tenants_app.models import Tenant
@@ -289,15 +290,26 @@ async def test_server_shutdown_closes_the_call(joes_key):
 
 @database_sync_to_async
 def admin_session(tenant: Tenant, *, staff: bool = True) -> str:
-    """A logged-in session of a new user of `tenant`; returns the session key."""
+    """A session of a new user of `tenant`, logged in as the admin's login does; its key."""
     with tenant_schema(tenant.schema_name):
         user = get_user_model().objects.create_user(
             username=f"tester-{uuid.uuid4().hex[:8]}", password="x", is_staff=staff
         )
-        session = SessionStore()
-        session["_auth_user_id"] = str(user.pk)
-        session.create()
-        return session.session_key
+        request = HttpRequest()
+        request.session = SessionStore()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        request.session.save()
+        return request.session.session_key
+
+
+@database_sync_to_async
+def password_change(tenant: Tenant, session_key: str) -> None:
+    """The session's user sets a new password (elsewhere: the session is not updated)."""
+    with tenant_schema(tenant.schema_name):
+        user_id = SessionStore(session_key)["_auth_user_id"]
+        user = get_user_model().objects.get(pk=user_id)
+        user.set_password("a-new-password")
+        user.save()
 
 
 async def test_admin_test_call_by_agent_slug(joes_key):
@@ -327,6 +339,16 @@ async def test_admin_test_call_needs_that_tenants_session(
     cookie = f"sessionid={key}" if with_session else ""
     async with call("agent=receptionist", origin=origin, host=host, cookie=cookie) as caller:
         assert await caller.receive() == {"type": "<closed>", "code": code}
+
+
+async def test_admin_test_call_from_a_session_older_than_a_password_change_is_4401(joes_key):
+    key = await admin_session(joes_key.tenant)
+    await password_change(joes_key.tenant, key)
+    host = "joes.localhost:8000"
+    async with call(
+        "agent=receptionist", origin=f"http://{host}", host=host, cookie=f"sessionid={key}"
+    ) as caller:
+        assert await caller.receive() == {"type": "<closed>", "code": 4401}
 
 
 async def test_admin_test_call_of_an_unknown_agent_is_4404(joes_key):
