@@ -41,7 +41,7 @@ def daphne_start(processes: ChildProcesses, *, sidecar_urls: list[str]) -> Serve
     """Start daphne as one of `processes`; return once it answers HTTP."""
     port = free_port(HOST)
     env = {**os.environ, "PERSONAPLEX_URLS": ",".join(sidecar_urls)}
-    command = [sys.executable, "-m", "daphne", "-b", HOST, "-p", str(port)]
+    command = [sys.executable, "-m", "nexus_project.serve", "-b", HOST, "-p", str(port)]
     process = processes.start(NAME, [*command, "nexus_project.asgi:application"], env=env)
     deadline = time.monotonic() + START_SECONDS
     while not _answers(port):

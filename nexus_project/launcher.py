@@ -123,7 +123,7 @@ def main() -> int:
                 )  # fmt: skip
                 processes.start(
                     "daphne",
-                    PYTHON, "-m", "daphne", "-b", host, "-p", str(port),
+                    PYTHON, "-m", "nexus_project.serve", "-b", host, "-p", str(port),
                     "nexus_project.asgi:application",
                 )  # fmt: skip
                 print(f"\nNexus is up on http://localhost:{port}/  (Ctrl+C stops everything)\n")

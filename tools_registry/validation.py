@@ -1,4 +1,8 @@
-"""JSON-schema checks of tool arguments (from the LLM) and tool settings (from an admin)."""
+"""JSON-schema checks of tool arguments (from the LLM) and tool settings (from an admin).
+
+Beyond the schema, a value may hold no NUL character anywhere: PostgreSQL stores neither a
+text nor a JSON string with one, so it would fail at the database instead of here.
+"""
 
 from typing import Any
 
@@ -8,7 +12,29 @@ import jsonschema
 def schema_errors(value: Any, schema: dict[str, Any]) -> list[str]:
     """Every way `value` breaks `schema`, as `path: message` lines (empty when valid)."""
     validator = jsonschema.Draft202012Validator(schema)
-    return [
-        f"{'.'.join(str(p) for p in error.absolute_path) or '(top level)'}: {error.message}"
+    errors = [
+        f"{_path(error.absolute_path)}: {error.message}"
         for error in sorted(validator.iter_errors(value), key=str)
     ]
+    return errors + [f"{_path(path)}: contains a NUL character" for path in _nul_paths(value, ())]
+
+
+def _path(parts: Any) -> str:
+    return ".".join(str(part) for part in parts) or "(top level)"
+
+
+def _nul_paths(value: Any, path: tuple) -> list[tuple]:
+    """Where in `value` (keys included) a string holds a NUL character."""
+    if isinstance(value, str):
+        return [path] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [
+            found
+            for key, item in value.items()
+            for found in ([path] if "\x00" in str(key) else []) + _nul_paths(item, (*path, key))
+        ]
+    if isinstance(value, list):
+        return [
+            found for index, item in enumerate(value) for found in _nul_paths(item, (*path, index))
+        ]
+    return []

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tenants_app.tests.factories import PASSWORD, user_create
+from tenants_app.tests.factories import user_create
 from tenants_app.tests.test_isolation import JOES, PIZZA, admin_login
 
 

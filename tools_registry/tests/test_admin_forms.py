@@ -36,3 +36,10 @@ def test_only_registered_tools_can_be_chosen():
     assert not bad.is_valid()
     assert "tool_name" in bad.errors
     assert "walk_in_wait" in dict(bad.fields["tool_name"].choices)  # Joe's tool, from outside
+
+
+def test_settings_with_a_nul_character_are_a_form_error_not_a_server_error():
+    bad = form("http_request", '{"url": "https://api.example/", "description": "a\\u0000b"}')
+
+    assert not bad.is_valid()
+    assert bad.errors["settings"] == ["description: contains a NUL character"]

@@ -4,6 +4,8 @@ Everything here is pure: parsing what a caller sends, and building every message
 """
 
 import json
+import re
+import unicodedata
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from typing import Any
@@ -21,6 +23,7 @@ MAX_TEXT_BYTES = 8 * 1024
 MAX_TYPED_CHARS = 2000
 
 Message = dict[str, Any]  # a JSON message to the caller
+_ASCII_DIGITS = re.compile(r"[0-9]{1,9}")
 
 
 class CloseCode(IntEnum):
@@ -82,7 +85,7 @@ def params_parse(query_string: bytes) -> CallParams:
         if name in query and query[name] not in allowed:
             raise CallRefused(CloseCode.BAD_PARAMETER, f"{name} must be one of {allowed}")
     rate_text = query.get("rate", str(PCM_RATE))
-    if not rate_text.isdigit() or not MIN_RATE <= int(rate_text) <= MAX_RATE:
+    if not _ASCII_DIGITS.fullmatch(rate_text) or not MIN_RATE <= int(rate_text) <= MAX_RATE:
         raise CallRefused(
             CloseCode.BAD_PARAMETER, f"rate must be an integer in {MIN_RATE}..{MAX_RATE}"
         )
@@ -117,6 +120,11 @@ class Ping:
 ClientMessage = TypedText | HangUp | Ping
 
 
+def without_control_characters(text: str) -> str:
+    """`text` without control characters (NUL, bells, escapes...), line breaks and tabs kept."""
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+
+
 def client_message_parse(text: str) -> ClientMessage:
     """Parse a client text frame; BadMessage says what is wrong with it."""
     try:
@@ -128,9 +136,11 @@ def client_message_parse(text: str) -> ClientMessage:
     kind = message["type"]
     if kind == "text":
         typed = message.get("text")
-        if not isinstance(typed, str) or not 1 <= len(typed.strip()) <= MAX_TYPED_CHARS:
+        if isinstance(typed, str):
+            typed = without_control_characters(typed).strip()
+        if not isinstance(typed, str) or not 1 <= len(typed) <= MAX_TYPED_CHARS:
             raise BadMessage(f"'text' needs a 'text' string of 1..{MAX_TYPED_CHARS} characters")
-        return TypedText(typed.strip())
+        return TypedText(typed)
     if kind == "end":
         return HangUp()
     if kind == "ping":

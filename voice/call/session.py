@@ -10,6 +10,7 @@ the call to end (sustained bad audio, the agent's goodbye) asks through the `End
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -68,6 +69,20 @@ class EndRequest:
         return await self._reason
 
 
+_live: "weakref.WeakSet[CallSession]" = weakref.WeakSet()  # the calls this process serves
+
+
+async def calls_end_all(reason: EndReason) -> None:
+    """End every live call of this process, each caller told (`ended`): a server stopping."""
+    sessions = list(_live)
+    ended = await asyncio.gather(
+        *(session.end(reason, notify=True) for session in sessions), return_exceptions=True
+    )
+    for session, outcome in zip(sessions, ended, strict=True):
+        if isinstance(outcome, BaseException):
+            logger.error("call %s did not end cleanly", session.call_id, exc_info=outcome)
+
+
 @dataclass(frozen=True)
 class VoiceStages:
     """The stages of a call in voice mode (a text-mode call has none)."""
@@ -80,6 +95,8 @@ class VoiceStages:
 
 
 class CallSession:
+    """One live call; every one this process serves is in `_live` until it ends."""
+
     def __init__(
         self,
         *,
@@ -111,6 +128,7 @@ class CallSession:
 
     async def start(self) -> None:
         """Start serving: the voice path in the background, or the text agent's greeting."""
+        _live.add(self)
         self._tasks.append(background_task(self._end_when_asked(), f"end-{self.call_id}"))
         self._tasks.append(background_task(self._timers.run(), f"timers-{self.call_id}"))
         if self._voice is None:
@@ -151,6 +169,7 @@ class CallSession:
         await self.end(await self._end_request.wait(), notify=True)
 
     async def _end(self, reason: EndReason, notify: bool) -> None:
+        _live.discard(self)
         try:
             # The voice path first: its sidecar is free for the next caller at once.
             for task in self._tasks:

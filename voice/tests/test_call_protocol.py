@@ -63,7 +63,18 @@ async def assert_refused(query: str, code: int, origin: str | None = JOES_ORIGIN
 
 @pytest.mark.parametrize(
     "extra",
-    ["format=mp3", "rate=4000", "rate=abc", "out=wav", "mode=video", "rate=96000"],
+    [
+        "format=mp3",
+        "rate=4000",
+        "rate=abc",
+        "out=wav",
+        "mode=video",
+        "rate=96000",
+        "rate=%C2%B2",  # a superscript two: a digit to Python, not a rate
+        "rate=%D9%A3%D9%A0%D9%A0%D9%A0%D9%A0",  # 30000 in Arabic-Indic digits
+        "rate=+16000",
+        "rate=%FF",  # not UTF-8
+    ],
 )
 async def test_malformed_parameter_is_refused_with_4400(joes_key, extra):
     await assert_refused(f"key={joes_key.key}&{extra}", 4400)
@@ -159,6 +170,20 @@ async def test_typed_text_is_answered_and_stored(joes_key):
     assert row.status == CallStatus.ENDED and row.end_reason == "caller_hangup"
     assert ("caller", "How much is a haircut?") in entries
     assert entries[-1][0] == "agent" and "25 dollars" in entries[-1][1]
+
+
+async def test_typed_text_is_stored_without_its_control_characters(joes_key):
+    async with call(f"key={joes_key.key}&mode=text", origin=JOES_ORIGIN) as caller:
+        call_id = (await caller.receive())["call_id"]
+        await caller.send({"type": "text", "text": "Hidden\x00 line\x07 here\x1b[2K"})
+        mine = await caller.receive_until("transcript", role="caller")
+        await caller.receive_until("transcript", role="agent", final=True)
+        await caller.send({"type": "end"})
+        await caller.receive_until("ended")
+
+    assert mine["text"] == "Hidden line here[2K"
+    _, entries = await stored_call(joes_key.tenant, call_id)
+    assert ("caller", "Hidden line here[2K") in entries
 
 
 async def test_ping_gets_pong(joes_key):
