@@ -10,16 +10,23 @@ async code never relies on `connection.schema_name`.
     await schema_run("joes", persona_get, slug="x")  # async: on the DB thread, in the schema
 """
 
+import asyncio
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import ParamSpec, Protocol, TypeVar, cast
 
 from channels.db import database_sync_to_async
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django_tenants.utils import get_public_schema_name
+
+logger = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+RETRY_INITIAL_SECONDS = 0.2
+RETRY_MAX_SECONDS = 5.0
 
 
 class _TenantConnection(Protocol):
@@ -65,6 +72,21 @@ async def schema_run(
 ) -> T:
     """Run the sync `function(*args, **kwargs)` on the DB thread inside `schema_name`."""
     return await database_sync_to_async(_run_in_schema)(schema_name, function, *args, **kwargs)
+
+
+async def schema_run_patiently(
+    schema_name: str, function: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
+) -> T:
+    """`schema_run` that waits out a database it cannot reach (refused, or the connection
+    lost), trying again with backoff until it succeeds; bound it with `asyncio.wait_for`."""
+    delay = RETRY_INITIAL_SECONDS
+    while True:
+        try:
+            return await schema_run(schema_name, function, *args, **kwargs)
+        except (OperationalError, InterfaceError) as error:
+            logger.warning("database unreachable (%s); trying again in %.1f s", error, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX_SECONDS)
 
 
 async def public_run(function: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tenants_app.db import schema_run
+from tenants_app.db import schema_run_patiently
 from voice.call.agent_turns import AgentTurns
 from voice.call.background import background_task
 from voice.call.barge_in import BargeIn
@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 DRAIN_SECONDS = 15.0  # at the end, how long the last words may take to transcribe
 SHUTDOWN_DRAIN_SECONDS = 1.0  # less when the server stops: the call must be closed first
+STORE_SECONDS = 30.0  # how long closing the call's row may wait for the database
 
 
 Cleanup = Callable[[], Awaitable[None]]  # run when the call has ended, after everything else
@@ -185,13 +186,14 @@ class CallSession:
             if self._voice is not None:
                 await self._transcribe_the_rest(self._voice.caller_turns, reason)
             await self._transcript.close()
-            await schema_run(
+            closing = schema_run_patiently(
                 self._schema_name,
                 call_end,
                 call_id=self.call_id,
                 reason=reason,
                 metrics=self._metrics(),
             )
+            await asyncio.wait_for(closing, STORE_SECONDS)
         finally:
             for cleanup in self._cleanups:
                 await cleanup()
@@ -210,6 +212,7 @@ class CallSession:
             "entries": len(self._transcript.entries),
             "interruptions": voice.barge_in.count if voice else 0,
             "caller_frames_dropped": voice.caller_audio.frames_dropped if voice else 0,
+            "transcript_entries_dropped": self._transcript.dropped,
         }
         if voice is not None and voice.path is not None:
             metrics["uplink_latency"] = voice.path.uplink_latency.summary()

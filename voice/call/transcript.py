@@ -1,7 +1,10 @@
 """The call's transcript: live captions to the caller, and every final entry stored at once.
 
 Entries are numbered in the order they become final. Storage runs in its own task behind a queue,
-so a slow database never stalls audio; `close()` waits until everything queued is written.
+so a slow database never stalls audio. While the database cannot be reached, entries wait in the
+queue, in order, and are written when it returns; the queue holds at most `MAX_WAITING` (beyond,
+entries are not stored, and counted). `close()` waits until everything queued is written, for
+`STORE_SECONDS` at the most.
 """
 
 import asyncio
@@ -10,11 +13,14 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from tenants_app.db import schema_run
+from tenants_app.db import schema_run_patiently
 from voice.call.protocol import Message, transcript_message
 from voice.services import transcript_entry_add
 
 logger = logging.getLogger(__name__)
+
+MAX_WAITING = 1000  # entries waiting to be stored: hours of conversation
+STORE_SECONDS = 30.0  # at the end, how long the entries still waiting may take to be stored
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,7 @@ class TranscriptRecorder:
         self._pending: asyncio.Queue[tuple[int, FinalEntry] | None] = asyncio.Queue()
         self._writer = asyncio.create_task(self._write_all(), name=f"transcript-{call_id}")
         self.entries: list[FinalEntry] = []
+        self.dropped = 0  # final entries that could not be stored
 
     def new_id(self) -> str:
         return f"t{next(self._ids)}"
@@ -49,7 +56,11 @@ class TranscriptRecorder:
     async def final(self, entry: FinalEntry, entry_id: str | None = None) -> None:
         """Send the final entry to the caller and queue it for storage."""
         self.entries.append(entry)
-        self._pending.put_nowait((next(self._sequence), entry))
+        if self._pending.qsize() < MAX_WAITING:
+            self._pending.put_nowait((next(self._sequence), entry))
+        else:
+            self.dropped += 1
+            logger.error("call %s: too many entries waiting for the database", self._call_id)
         await self._send_json(
             transcript_message(
                 entry_id or self.new_id(),
@@ -64,7 +75,7 @@ class TranscriptRecorder:
         while (item := await self._pending.get()) is not None:
             sequence, entry = item
             try:
-                await schema_run(
+                await schema_run_patiently(
                     self._schema_name,
                     transcript_entry_add,
                     call_id=self._call_id,
@@ -76,9 +87,14 @@ class TranscriptRecorder:
                     interrupted=entry.interrupted,
                 )
             except Exception:
+                self.dropped += 1
                 logger.exception("call %s: transcript entry %d not stored", self._call_id, sequence)
 
     async def close(self) -> None:
-        """Wait until every final entry is stored."""
+        """Wait until every final entry is stored (or `STORE_SECONDS` went by)."""
         self._pending.put_nowait(None)
-        await self._writer
+        try:
+            await asyncio.wait_for(self._writer, STORE_SECONDS)
+        except TimeoutError:  # the entry being written is lost, the end marker is not one
+            self.dropped += self._pending.qsize()
+            logger.error("call %s: the database did not come back: entries lost", self._call_id)
