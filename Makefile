@@ -18,8 +18,9 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(PYTHON) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# RUN_ARGS=--reset-examples applies the example tenants' configs again, over admins' changes.
 run: $(VENV)/.runtime
-	$(PYTHON) -m nexus_project.launcher
+	$(PYTHON) -m nexus_project.launcher $(RUN_ARGS)
 
 system-packages:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

@@ -1,10 +1,17 @@
 """`make run`: the whole product on one machine, on embedded defaults.
 
 Starts the embedded PostgreSQL and Redis (unless `DATABASE_URL` / `REDIS_URL` are set), migrates
-every schema, onboards the example tenants with development logins, starts the ASGI server, prints
-every URL and login, and on Ctrl+C stops everything it started.
+every schema, onboards the example tenants not onboarded yet, with development logins, starts the
+ASGI server, a Celery worker and the PersonaPlex emulator, prints every URL and login, and on
+Ctrl+C stops everything it started. A helper that dies is started again; the server goes on.
+
+    python -m nexus_project.launcher [--reset-examples]
+
+`--reset-examples` applies the example tenants' configs and demo passwords again, over whatever
+their admins changed.
 """
 
+import argparse
 import os
 import secrets
 import signal
@@ -14,6 +21,7 @@ import sys
 from pathlib import Path
 
 from nexus_project import embedded
+from nexus_project.supervisor import Supervisor
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -54,58 +62,28 @@ def manage(*args: str) -> None:
     subprocess.run([PYTHON, "manage.py", *args], cwd=BASE_DIR, check=True)
 
 
-class Processes:
-    """Child processes, each in its own process group, stopped together."""
-
-    def __init__(self) -> None:
-        self.children: list[tuple[str, subprocess.Popen]] = []
-
-    def start(self, name: str, *command: str) -> None:
-        process = subprocess.Popen(command, cwd=BASE_DIR, start_new_session=True)
-        self.children.append((name, process))
-
-    def wait_any(self) -> str:
-        """Block until one child exits; return its name."""
-        while True:
-            for name, process in self.children:
-                try:
-                    process.wait(timeout=0.5)
-                    return name
-                except subprocess.TimeoutExpired:
-                    continue
-
-    def stop_all(self) -> None:
-        for _, process in self.children:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for name, process in self.children:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                print(f"{name} did not stop in time: killing it.")
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-
-
 def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    cli = argparse.ArgumentParser(description="Run Nexus on embedded defaults.")
+    cli.add_argument("--reset-examples", action="store_true", help="re-apply the example tenants")
+    options = cli.parse_args(argv)
     os.chdir(BASE_DIR)
     env_file_ensure()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nexus_project.settings")
     host = os.environ.get("HOST", "127.0.0.1")
     port = port_pick(host, int(os.environ.get("PORT", "8000")))
     signal.signal(signal.SIGTERM, _interrupt)
-    processes = Processes()
+    processes = Supervisor(BASE_DIR)
     try:
         with embedded.services(embedded.data_paths()) as started:
             for service in started:
                 print(f"Started {service}.")
             try:
                 manage("migrate_schemas", "--noinput", "-v", "0")
-                manage("demo_setup", "--port", str(port))
+                manage("demo_setup", "--port", str(port), *(["--reset"] * options.reset_examples))
                 manage("calls_close_stale")
                 if not os.environ.get("PERSONAPLEX_URLS"):
                     sidecar_port = port_pick(host, int(os.environ.get("SIDECAR_PORT", "8998")))
@@ -113,6 +91,7 @@ def main() -> int:
                         "sidecar emulator",
                         PYTHON, "manage.py", "run_sidecar",
                         "--host", host, "--port", str(sidecar_port),
+                        restart=True,
                     )  # fmt: skip
                     os.environ["PERSONAPLEX_URLS"] = f"ws://{host}:{sidecar_port}"
                     print(f"PersonaPlex emulator on {os.environ['PERSONAPLEX_URLS']}")
@@ -120,14 +99,16 @@ def main() -> int:
                     "celery worker",
                     PYTHON, "-m", "celery", "-A", "nexus_project", "worker",
                     "--pool", "threads", "--concurrency", "4", "--loglevel", "WARNING",
+                    restart=True,
                 )  # fmt: skip
                 processes.start(
                     "daphne",
                     PYTHON, "-m", "nexus_project.serve", "-b", host, "-p", str(port),
                     "nexus_project.asgi:application",
+                    restart=False,
                 )  # fmt: skip
                 print(f"\nNexus is up on http://localhost:{port}/  (Ctrl+C stops everything)\n")
-                print(f"{processes.wait_any()} stopped; shutting down.")
+                print(f"{processes.watch()} stopped; shutting down.")
                 return 1
             finally:
                 processes.stop_all()
@@ -137,4 +118,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

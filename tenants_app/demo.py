@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group
 
 from tenants_app.config import config_load
 from tenants_app.db import tenant_schema
+from tenants_app.models import Tenant
 from tenants_app.permissions import SUPPORT_GROUP
 from tenants_app.services import tenant_onboard
 from voice.models import Persona, WidgetKey
@@ -28,8 +29,11 @@ class DemoTenant:
     widget_key: str
 
 
-def _login(username: str, *, superuser: bool, group: str | None = None) -> None:
-    user, _ = get_user_model().objects.get_or_create(username=username)
+def _login(username: str, *, superuser: bool, group: str | None = None, reset: bool) -> None:
+    """A demo login, made once: a password changed since is kept, unless `reset`."""
+    user, created = get_user_model().objects.get_or_create(username=username)
+    if not (created or reset):
+        return
     user.is_staff = True
     user.is_superuser = superuser
     user.set_password(DEMO_PASSWORD)
@@ -38,29 +42,43 @@ def _login(username: str, *, superuser: bool, group: str | None = None) -> None:
         user.groups.add(Group.objects.get(name=group))
 
 
-def demo_setup(*, origins: list[str]) -> list[DemoTenant]:
-    """Onboard every example tenant, give it demo logins and a demo key for `origins`."""
+def demo_setup(*, origins: list[str], reset: bool = False) -> list[DemoTenant]:
+    """Onboard the example tenants not onboarded yet, give each demo logins and a demo key
+    for `origins`. What their admins changed since stays as it is, unless `reset`: then the
+    example configs and the demo passwords are applied again."""
     if not settings.DEBUG:
         raise RuntimeError("demo logins are for development only (DJANGO_DEBUG=1)")
-    _login("platform-admin", superuser=True)
+    _login("platform-admin", superuser=True, reset=reset)
     demos = []
     for path in sorted(EXAMPLES_DIR.glob("*/config.yaml")):
         config = config_load(path)
-        tenant = tenant_onboard(config=config).tenant
+        tenant = Tenant.objects.filter(schema_name=config.tenant_id).first()
+        if tenant is None or reset:
+            tenant = tenant_onboard(config=config).tenant
         domain = tenant.get_primary_domain().domain
+        tenant_origins = [origin.replace("//localhost", f"//{domain}") for origin in origins]
         with tenant_schema(tenant.schema_name):
-            _login(f"{tenant.slug}-admin", superuser=True)
-            _login(f"{tenant.slug}-support", superuser=False, group=SUPPORT_GROUP)
-            persona = Persona.objects.get(slug=config.agent_slug)
-            key = WidgetKey.objects.filter(label=DEMO_KEY_LABEL, persona=persona).first()
-            tenant_origins = [o.replace("//localhost", f"//{domain}") for o in origins]
-            wanted = sorted(set(origins + tenant_origins))
-            if key is None:
-                key = widget_key_create(
-                    tenant=tenant, persona=persona, allowed_origins=wanted, label=DEMO_KEY_LABEL
-                )
-            elif key.allowed_origins != wanted:
-                key.allowed_origins = wanted
-                key.save(update_fields=["allowed_origins"])
+            _login(f"{tenant.slug}-admin", superuser=True, reset=reset)
+            _login(f"{tenant.slug}-support", superuser=False, group=SUPPORT_GROUP, reset=reset)
+            persona = (
+                Persona.objects.filter(slug=config.agent_slug).first()
+                or Persona.objects.order_by("id").first()
+            )
+            if persona is None:  # its admin removed every agent
+                continue
+            key = _demo_key(tenant, persona, sorted(set(origins + tenant_origins)))
         demos.append(DemoTenant(tenant.slug, tenant.name, domain, persona.slug, key.key))
     return demos
+
+
+def _demo_key(tenant: Tenant, persona: Persona, origins: list[str]) -> WidgetKey:
+    """The persona's demo key, allowing exactly `origins` (the port of this run's server)."""
+    key = WidgetKey.objects.filter(label=DEMO_KEY_LABEL, persona=persona, is_active=True).first()
+    if key is None:
+        return widget_key_create(
+            tenant=tenant, persona=persona, allowed_origins=origins, label=DEMO_KEY_LABEL
+        )
+    if key.allowed_origins != origins:
+        key.allowed_origins = origins
+        key.save(update_fields=["allowed_origins"])
+    return key

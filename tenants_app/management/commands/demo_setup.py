@@ -11,15 +11,20 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="apply the example configs and demo passwords again, over any admin's changes",
+        )
 
-    def handle(self, *args, port: int, **options) -> None:
+    def handle(self, *args, port: int, reset: bool, **options) -> None:
         platform_ensure(domains=["localhost", "127.0.0.1"])
         origins = [f"http://localhost:{port}", f"http://127.0.0.1:{port}"]
         base = f"http://localhost:{port}"
         lines = [
             f"Platform admin  {base}/admin/  platform-admin / {DEMO_PASSWORD}",
         ]
-        for demo in demo_setup(origins=origins):
+        for demo in demo_setup(origins=origins, reset=reset):
             site = f"http://{demo.domain}:{port}"
             lines += [
                 f"{demo.name} ({demo.slug})",
