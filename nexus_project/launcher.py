@@ -72,6 +72,7 @@ def main(argv: list[str]) -> int:
     options = cli.parse_args(argv)
     os.chdir(BASE_DIR)
     env_file_ensure()
+    os.environ["NEXUS_ENV_FILE"] = str(BASE_DIR / ".env")  # for every process started here
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nexus_project.settings")
     host = os.environ.get("HOST", "127.0.0.1")
     port = port_pick(host, int(os.environ.get("PORT", "8000")))

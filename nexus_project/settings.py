@@ -1,4 +1,9 @@
-"""Django settings, read from the environment only (see `.env.example`).
+"""Django settings, read from the environment only (see `.env.example`, docs/operations.md).
+
+An env file is read only when `NEXUS_ENV_FILE` names one (`make run` names its `.env`), so a
+production process, configured by its environment alone, never picks up a development file.
+DEBUG is off unless set; with it off, HTTPS is assumed: secure cookies, HSTS, a redirect to
+HTTPS (each can be turned off for a plain-HTTP trial).
 
 With no `DATABASE_URL` / `REDIS_URL`, the embedded PostgreSQL and Redis under `NEXUS_DATA_DIR`
 are used: the ones `make run` and `make test` start (see `nexus_project/embedded.py`).
@@ -14,12 +19,22 @@ from nexus_project import embedded
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env")
+if env_file := env("NEXUS_ENV_FILE", default=""):
+    environ.Env.read_env(env_file)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env("DJANGO_SECRET_KEY") if not DEBUG else env("DJANGO_SECRET_KEY", default="dev")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", ".localhost", "127.0.0.1"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+# HTTPS, when DEBUG is off (docs/operations.md). Behind a proxy that ends TLS, set
+# DJANGO_TLS_PROXY_HEADER=1 so that its X-Forwarded-Proto is believed.
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+if env.bool("DJANGO_TLS_PROXY_HEADER", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 DATA_DIR = Path(env("NEXUS_DATA_DIR", default=str(BASE_DIR / ".data")))
 EMBEDDED = embedded.EmbeddedPaths(DATA_DIR)
@@ -55,7 +70,7 @@ PUBLIC_SCHEMA_URLCONF = "nexus_project.urls_public"
 ROOT_URLCONF = "nexus_project.urls_tenant"
 
 MIDDLEWARE = [
-    "django_tenants.middleware.main.TenantMainMiddleware",
+    "tenants_app.domains.TenantByHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -7,6 +7,9 @@ os.environ.setdefault("NEXUS_TOOL_MODULES", "examples.tenants.joes.tools")
 
 from nexus_project.settings import *  # noqa: F403
 
+# The test clients speak plain HTTP: no redirect to HTTPS, no secure-only cookies.
+SECURE_SSL_REDIRECT = SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0
 WHITENOISE_USE_FINDERS = True  # static files straight from the apps: no collectstatic in tests
 NEXUS_AGENT = "offline"  # whatever the developer's environment says: tests pick their agent
 NEXUS_SPEECH_TO_TEXT = "offline"

@@ -1,9 +1,12 @@
 """The platform operators' admin, served on the public host only."""
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
+from django_tenants.utils import get_public_schema_name
 
+from tenants_app.domains import BadDomain, domain_normalize
 from tenants_app.models import Domain, Tenant, WidgetKeyRoute
 
 
@@ -16,8 +19,22 @@ class PlatformAdminSite(admin.AdminSite):
 platform_admin_site = PlatformAdminSite(name="platform_admin")
 
 
+class DomainForm(forms.ModelForm):
+    class Meta:
+        model = Domain
+        fields = ["domain", "is_primary"]
+
+    def clean_domain(self) -> str:
+        """One spelling per host: two tenants cannot hold one host spelled two ways."""
+        try:
+            return domain_normalize(self.cleaned_data["domain"])
+        except BadDomain as error:
+            raise forms.ValidationError(str(error)) from None
+
+
 class DomainInline(admin.TabularInline):
     model = Domain
+    form = DomainForm
     extra = 0
 
 
@@ -44,6 +61,12 @@ class TenantAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return ["schema_name"] if obj else []
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        """The platform's own tenant (the public schema) is never deleted."""
+        if obj is not None and obj.schema_name == get_public_schema_name():
+            return False
+        return super().has_delete_permission(request, obj)
 
 
 @admin.register(WidgetKeyRoute, site=platform_admin_site)

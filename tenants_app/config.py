@@ -13,12 +13,16 @@ import yaml
 from django.core.exceptions import ValidationError
 
 from nexus_project.errors import ApplicationError
+from tenants_app.domains import BadDomain, domain_normalize
 from tools_registry.registry import tool_get, tool_names
 from voice.models import VoiceProvider
 from voice.origins import origin_normalize
 from voice.sidecar.voices import VOICE_IDS
 
 SLUG = r"^[a-z][a-z0-9_]{1,40}$"
+RESERVED_SCHEMAS = frozenset({"public", "information_schema"})  # and every "pg_..." name
+MAX_FILE_BYTES = 256 * 1024
+MAX_VALUES = 20_000  # values in a config, aliases expanded: thousands of knowledge items
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -171,11 +175,17 @@ def config_parse(data: Any, *, source: str = "config") -> TenantConfig:
     """Validate a loaded config mapping and fill in the defaults."""
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: expected a mapping of settings, got {type(data).__name__}")
+    if not _within(data, MAX_VALUES):
+        raise ConfigError(
+            f"{source}: more than {MAX_VALUES} values (YAML aliases repeating themselves?)"
+        )
     errors = sorted(jsonschema.Draft202012Validator(SCHEMA).iter_errors(data), key=str)
     if errors:
         details = "; ".join(f"{_field_path(e)}: {e.message}" for e in errors)
         raise ConfigError(f"{source}: {details}")
     tenant_id = data["tenant_id"]
+    if tenant_id in RESERVED_SCHEMAS or tenant_id.startswith("pg_"):
+        raise ConfigError(f"{source}: tenant_id: {tenant_id!r} is reserved by PostgreSQL or Nexus")
     widget = data.get("widget", {})
     try:
         origins = [origin_normalize(origin) for origin in widget.get("allowed_origins", [])]
@@ -191,7 +201,7 @@ def config_parse(data: Any, *, source: str = "config") -> TenantConfig:
     return TenantConfig(
         tenant_id=tenant_id,
         display_name=display_name,
-        domains=data.get("domains", [f"{tenant_id.replace('_', '-')}.localhost"]),
+        domains=_domains(data.get("domains", [f"{tenant_id.replace('_', '-')}.localhost"]), source),
         concurrent_call_limit=data.get("concurrent_call_limit", 10),
         call_limits=CallLimits(**data.get("call_limits", {})),
         agent_slug=agent.get("slug", "assistant"),
@@ -206,6 +216,33 @@ def config_parse(data: Any, *, source: str = "config") -> TenantConfig:
         allowed_origins=origins,
         admins=[Admin(**admin) for admin in data.get("admins", [])],
     )
+
+
+def _within(data: Any, limit: int) -> bool:
+    """Whether `data` holds at most `limit` values, counted as if every alias were expanded
+    (a "billion laughs" file stops the count early instead of filling the memory)."""
+    stack, count = [data], 0
+    while stack:
+        value = stack.pop()
+        count += 1
+        if count > limit:
+            return False
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return True
+
+
+def _domains(values: list[str], source: str) -> list[str]:
+    """The domains normalized (lowercase, no trailing dot, IDNA), each once, in order."""
+    domains = []
+    for index, value in enumerate(values):
+        try:
+            domains.append(domain_normalize(value))
+        except BadDomain as error:
+            raise ConfigError(f"{source}: domains.{index}: {error}") from None
+    return list(dict.fromkeys(domains))
 
 
 def _check_tools(tools: list[ToolSetting], source: str) -> None:
@@ -223,8 +260,10 @@ def _check_tools(tools: list[ToolSetting], source: str) -> None:
 
 
 def config_load(path: Path) -> TenantConfig:
-    """Read and validate a `config.yaml` file."""
+    """Read and validate a `config.yaml` file (of at most `MAX_FILE_BYTES`)."""
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ConfigError(f"{path}: larger than {MAX_FILE_BYTES // 1024} KiB")
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise ConfigError(f"{path}: cannot be read ({error.strerror})") from error

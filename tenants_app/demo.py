@@ -11,6 +11,7 @@ from tenants_app.config import config_load
 from tenants_app.db import tenant_schema
 from tenants_app.models import Tenant
 from tenants_app.permissions import SUPPORT_GROUP
+from tenants_app.platform import platform_ensure
 from tenants_app.services import tenant_onboard
 from voice.models import Persona, WidgetKey
 from voice.services import widget_key_create
@@ -48,6 +49,7 @@ def demo_setup(*, origins: list[str], reset: bool = False) -> list[DemoTenant]:
     example configs and the demo passwords are applied again."""
     if not settings.DEBUG:
         raise RuntimeError("demo logins are for development only (DJANGO_DEBUG=1)")
+    platform_ensure(domains=["localhost", "127.0.0.1"])
     _login("platform-admin", superuser=True, reset=reset)
     demos = []
     for path in sorted(EXAMPLES_DIR.glob("*/config.yaml")):

@@ -195,3 +195,68 @@ def test_example_tenants_exist_in_their_own_schemas(joes, pizza, in_schema):
     with in_schema(pizza):
         assert Persona.objects.get().name == "Pizza Palace order line"
     assert connection.schema_name == "public"
+
+
+@pytest.mark.parametrize("name", ["public", "information_schema", "pg_catalog", "pg_joes"])
+def test_a_reserved_schema_name_is_refused_and_the_platform_untouched(db, name):
+    platform = Tenant.objects.get(schema_name="public")
+    domains = sorted(platform.domains.values_list("domain", flat=True))
+
+    with pytest.raises(ConfigError, match=rf"tenant_id: '{name}' is reserved"):
+        tenant_onboard(config=config_parse({**ACME, "tenant_id": name}))
+
+    platform.refresh_from_db()
+    assert platform.name == "Nexus platform"
+    assert sorted(platform.domains.values_list("domain", flat=True)) == domains
+
+
+@pytest.mark.parametrize("spelling", ["joes.localhost.", "JOES.localhost", " Joes.Localhost. "])
+def test_another_spelling_of_a_taken_domain_is_still_taken(db, spelling):
+    claim = {**ACME, "domains": ["acme.localhost", spelling]}
+
+    with pytest.raises(ConfigError, match=r"joes\.localhost belongs to another tenant"):
+        tenant_onboard(config=config_parse(claim))
+
+    assert_nothing_left("acme", "acme.localhost")
+
+
+def test_domains_are_stored_normalized(db):
+    config = config_parse({**ACME, "domains": ["ACME.localhost.", "bücher.localhost"]})
+
+    assert config.domains == ["acme.localhost", "xn--bcher-kva.localhost"]
+
+
+def test_a_host_spelled_otherwise_reaches_its_own_tenant_only(client, joes):
+    page = client.get("/demo/", HTTP_HOST="JOES.localhost.:8000")
+
+    assert page.context["tenant"] == joes
+
+
+def test_a_billion_laughs_config_fails_at_once_with_a_clear_message(db, tmp_path):
+    laughs = ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for level in "bcdefghi":
+        previous = chr(ord(level) - 1)
+        laughs.append(f"{level}: &{level} [{', '.join([f'*{previous}'] * 10)}]")
+    path = write_config(tmp_path, "\n".join(laughs) + "\ntenant_id: acme\n")
+
+    with pytest.raises(ConfigError, match="more than 20000 values"):
+        config_load(path)
+
+
+def test_an_oversized_config_file_is_refused(db, tmp_path):
+    path = write_config(tmp_path, yaml.safe_dump({**ACME, "system_prompt": "x" * 300_000}))
+
+    with pytest.raises(ConfigError, match="larger than 256 KiB"):
+        config_load(path)
+
+
+def test_the_platform_tenant_cannot_be_deleted_in_the_platform_admin(client, db):
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.create_superuser("operator"))
+    platform = Tenant.objects.get(schema_name="public")
+
+    page = client.get(f"/admin/tenants_app/tenant/{platform.pk}/delete/", HTTP_HOST="localhost")
+
+    assert page.status_code == 403
+    assert Tenant.objects.filter(schema_name="public").exists()

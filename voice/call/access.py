@@ -13,6 +13,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.http import HttpRequest
 
 from tenants_app.db import tenant_schema
+from tenants_app.domains import BadDomain, domain_normalize
 from tenants_app.models import Domain, Tenant, WidgetKeyRoute
 from voice.call.access_cache import cache_lookup, cached_lookup
 from voice.call.protocol import CallParams, CallRefused, CloseCode
@@ -69,7 +70,10 @@ def _widget_key_lookup(key: str) -> tuple[CallAccess, list[str]]:
 def _by_admin_session(
     slug: str, origin: str | None, host: str, session_key: str | None
 ) -> CallAccess:
-    hostname = host.split(":")[0].lower()
+    try:
+        hostname = domain_normalize(host.split(":")[0])
+    except BadDomain:
+        raise CallRefused(CloseCode.NOT_FOUND, f"no tenant at {host!r}") from None
     domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
     if domain is None or domain.tenant.schema_name == "public" or not domain.tenant.is_active:
         raise CallRefused(CloseCode.NOT_FOUND, f"no active tenant at {hostname!r}")

@@ -1,9 +1,8 @@
 """Onboard the example tenants with development logins and keys, and print how to use them."""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from tenants_app.demo import DEMO_PASSWORD, demo_setup
-from tenants_app.platform import platform_ensure
 
 
 class Command(BaseCommand):
@@ -18,13 +17,16 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, port: int, reset: bool, **options) -> None:
-        platform_ensure(domains=["localhost", "127.0.0.1"])
         origins = [f"http://localhost:{port}", f"http://127.0.0.1:{port}"]
         base = f"http://localhost:{port}"
         lines = [
             f"Platform admin  {base}/admin/  platform-admin / {DEMO_PASSWORD}",
         ]
-        for demo in demo_setup(origins=origins, reset=reset):
+        try:
+            demos = demo_setup(origins=origins, reset=reset)
+        except RuntimeError as error:
+            raise CommandError(str(error)) from error
+        for demo in demos:
             site = f"http://{demo.domain}:{port}"
             lines += [
                 f"{demo.name} ({demo.slug})",
