@@ -39,12 +39,15 @@
   var MODE_NOTES = {
     sidecar_unavailable: "Voice is unavailable, you can keep typing.",
     sidecar_busy: "All voice lines are busy, you can keep typing.",
+    sidecar_loading: "Voice is getting ready, you can type meanwhile.",
     recovered: "Voice is back.",
   };
   var ENDED = {
     caller_hangup: "You ended the call.",
     agent_ended: "The assistant ended the call.",
     timeout: "The call ended after a long silence.",
+    max_duration: "The call reached its time limit.",
+    server_shutdown: "The call ended: the service is restarting. Please call again.",
     bad_audio: "The call ended: your microphone's audio could not be read.",
     error: "The call ended because of a problem on our side.",
   };
