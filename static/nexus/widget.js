@@ -47,7 +47,6 @@
     agent_ended: "The assistant ended the call.",
     timeout: "The call ended after a long silence.",
     max_duration: "The call reached its time limit.",
-    server_shutdown: "The call ended: the service is restarting. Please call again.",
     bad_audio: "The call ended: your microphone's audio could not be read.",
     error: "The call ended because of a problem on our side.",
   };
