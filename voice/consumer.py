@@ -46,11 +46,10 @@ CLIENT_CALL_SLACK_SECONDS = 60  # a client's count of calls outlives its longest
 class CallConsumer(AsyncWebsocketConsumer):
     session: CallSession | None = None
     slow_tools: SlowTools | None = None
-    client_call: CallAdmission | None = None  # counted against its client's calls per tenant
     closed = False
 
     async def __call__(self, scope, receive, send):
-        """Serve the connection; whatever stops it, the call is ended and counted out."""
+        """Serve the connection; whatever stops it, the call is ended."""
         try:
             await super().__call__(scope, receive, send)
         except asyncio.CancelledError:
@@ -61,12 +60,6 @@ class CallConsumer(AsyncWebsocketConsumer):
             if self.session is not None:  # no call outlives its connection
                 await self.session.end(EndReason.ERROR, notify=True)
             raise
-        finally:
-            if self.client_call is not None:
-                await client_call_release(
-                    schema_name=self.client_call.access.tenant.schema_name,
-                    address=self.client_call.client_address,
-                )
 
     async def dispatch(self, message: dict) -> None:
         """Audio frames skip Channels' per-message hop to the DB thread (closing old
@@ -92,6 +85,7 @@ class CallConsumer(AsyncWebsocketConsumer):
             call_id=call_id,
             access=access,
             params=params,
+            client_address=admission.client_address,
             outbox=Outbox(self._send_json, self._send_bytes, self._close),
             slow_tools=self.slow_tools,
         )
@@ -101,18 +95,18 @@ class CallConsumer(AsyncWebsocketConsumer):
         await self.session.start()
 
     async def _call_start(self, admission: CallAdmission) -> str:
-        """Open the call's row; CallRefused over its client's or its tenant's limit of calls."""
+        """Open the call's row, counted against its client's calls (the session counts it out
+        when it ends); CallRefused over the client's or the tenant's limit of calls."""
         access = admission.access
         tenant = access.tenant
+        client = {"schema_name": tenant.schema_name, "address": admission.client_address}
         held = await client_call_hold(
-            schema_name=tenant.schema_name,
-            address=admission.client_address,
+            **client,
             limit=tenant.calls_per_client_limit,
             ttl_seconds=tenant.call_max_duration_seconds + CLIENT_CALL_SLACK_SECONDS,
         )
         if not held:
             raise CallRefused(CloseCode.TOO_MANY_CALLS, "too many calls from this client")
-        self.client_call = admission
         call = await schema_run(
             access.tenant.schema_name,
             call_start,
@@ -122,6 +116,7 @@ class CallConsumer(AsyncWebsocketConsumer):
             mode=admission.params.mode,
         )
         if call is None:
+            await client_call_release(**client)
             raise CallRefused(CloseCode.TOO_MANY_CALLS, "concurrent-call limit reached")
         return str(call.pk)
 

@@ -6,6 +6,8 @@ call adds caller audio in, the caller's turns, barge-in and, when sidecars are c
 voice path.
 """
 
+from functools import partial
+
 import numpy as np
 from django.conf import settings
 from redis.asyncio import Redis
@@ -18,6 +20,7 @@ from voice.call.agent_turns import AgentTurns
 from voice.call.barge_in import BargeIn, caller_speech_detector
 from voice.call.caller_audio import CallerAudioIn
 from voice.call.caller_turns import CallerTurns
+from voice.call.client_limits import client_call_release
 from voice.call.clock import CallClock
 from voice.call.limits import CallTimers
 from voice.call.mode import ServingMode
@@ -50,6 +53,7 @@ def call_session_create(
     call_id: str,
     access: CallAccess,
     params: CallParams,
+    client_address: str,
     outbox: Outbox,
     slow_tools: SlowTools,
 ) -> CallSession:
@@ -88,9 +92,11 @@ def call_session_create(
         end_call=end_request,
     )
     voice: VoiceStages | None = None
-    cleanups: list[Cleanup] = []
+    cleanups: list[Cleanup] = [
+        partial(client_call_release, schema_name=schema_name, address=client_address)
+    ]
     if params.mode == CallMode.VOICE:
-        voice, cleanups = _voice_stages(
+        voice, voice_cleanups = _voice_stages(
             call_id=call_id,
             access=access,
             params=params,
@@ -102,6 +108,7 @@ def call_session_create(
             timers=timers,
             end_request=end_request,
         )
+        cleanups += voice_cleanups
     return CallSession(
         call_id=call_id,
         schema_name=schema_name,

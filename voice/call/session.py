@@ -70,7 +70,8 @@ class EndRequest:
         return await self._reason
 
 
-_live: "weakref.WeakSet[CallSession]" = weakref.WeakSet()  # the calls this process serves
+# The calls this process serves, until they have ended (a stopping server waits for them).
+_live: "weakref.WeakSet[CallSession]" = weakref.WeakSet()
 
 
 async def calls_end_all(reason: EndReason) -> None:
@@ -170,7 +171,6 @@ class CallSession:
         await self.end(await self._end_request.wait(), notify=True)
 
     async def _end(self, reason: EndReason, notify: bool) -> None:
-        _live.discard(self)
         try:
             # The voice path first: its sidecar is free for the next caller at once.
             for task in self._tasks:
@@ -196,7 +196,11 @@ class CallSession:
             await asyncio.wait_for(closing, STORE_SECONDS)
         finally:
             for cleanup in self._cleanups:
-                await cleanup()
+                try:
+                    await cleanup()
+                except Exception:
+                    logger.exception("call %s: a cleanup failed", self.call_id)
+            _live.discard(self)  # only now: a server stopping waits for calls still ending
 
     async def _transcribe_the_rest(self, caller_turns: CallerTurns, reason: EndReason) -> None:
         drain = SHUTDOWN_DRAIN_SECONDS if reason == EndReason.SERVER_SHUTDOWN else DRAIN_SECONDS

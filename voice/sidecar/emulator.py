@@ -116,7 +116,7 @@ async def _handle_chat(request: web.Request) -> web.WebSocketResponse:
     text_prompt = request.query["text_prompt"]
     if "seed" in request.query:
         logger.warning("seed=%r received: the real server mis-reads it", request.query["seed"])
-    logger.info("voice prompt %s, text prompt %r", voice_prompt, text_prompt)
+    logger.info("voice prompt %s, text prompt of %d characters", voice_prompt, len(text_prompt))
     config = request.app[_CONFIG]
     request.app[_SOCKETS].add(ws)
     try:

@@ -59,7 +59,9 @@ async def test_sidecar_killed_mid_call_falls_back_and_keeps_the_transcript(joes_
                 await caller.receive_until("ready", timeout=10)
                 await caller.send({"type": "text", "text": "Before the crash"})
                 await caller.receive_until("transcript", role="caller")
+            killed_at = asyncio.get_running_loop().time()
             mode = await caller.receive_until("mode")
+            print(f"\ntext {asyncio.get_running_loop().time() - killed_at:.3f} s after the kill")
             answer = await talk(caller, "How much is a beard trim?")
 
     assert mode == {"type": "mode", "mode": "text", "reason": "sidecar_unavailable"}

@@ -58,17 +58,25 @@ async def test_what_is_said_while_the_database_is_down_is_stored_when_it_is_back
     joes_key, own_connection_pid, settings
 ):
     settings.PERSONAPLEX_URLS = []
+    loop = asyncio.get_running_loop()
     async with call(f"key={joes_key.key}&mode=text", origin=JOES_ORIGIN) as caller:
         call_id = (await caller.receive())["call_id"]
+        where = (joes_key.tenant, call_id)
         await say(caller, "Before the outage")
         with database_unreachable(spare_pid=own_connection_pid):
             await say(caller, "First while it is down")
             await say(caller, "Second while it is down")
             await asyncio.sleep(1.0)  # the outage goes on a little
+        back_at = loop.time()
+        while ("caller", "Second while it is down") not in (await stored_call(*where))[1]:
+            assert loop.time() - back_at < 30, "the waiting entries were not stored"
+            await asyncio.sleep(0.05)
+        stored_after = loop.time() - back_at
         await say(caller, "After it came back")
         await caller.send({"type": "end"})
         ended = await caller.receive_until("ended")
 
+    print(f"\nentries said while the database was down stored {stored_after:.2f} s after it")
     assert ended == {"type": "ended", "reason": "caller_hangup"}
     row, entries = await stored_call(joes_key.tenant, call_id)
     assert [text for role, text in entries if role == "caller"] == [
@@ -132,6 +140,7 @@ async def private_redis(folder: Path):
 
 async def test_a_voice_call_rides_out_a_redis_restart(joes_key, tmp_path):
     query = f"key={joes_key.key}"
+    loop = asyncio.get_running_loop()
     async with private_redis(tmp_path) as redis, sidecars():
         async with call(query, origin=JOES_ORIGIN) as caller:
             call_id = (await caller.receive())["call_id"]
@@ -141,13 +150,16 @@ async def test_a_voice_call_rides_out_a_redis_restart(joes_key, tmp_path):
             answer = await caller.receive_until("transcript", role="agent", final=True)
             await asyncio.sleep(1.0)  # the channel layer's reads fail meanwhile
             await redis.started()
+            back_at = loop.time()
             await caller.send({"type": "ping"})
             pong = await caller.receive_until("pong", timeout=20)
             await caller.send({"type": "end"})
             ended = await caller.receive_until("ended", timeout=20)
         async with call(query, origin=JOES_ORIGIN) as next_caller:
             next_ready = await next_caller.receive_until("ready", timeout=20)
+            ready_after = loop.time() - back_at
 
+    print(f"\na new voice call ready {ready_after:.2f} s after Redis was back")
     assert answer["text"]
     assert pong == {"type": "pong"}
     assert ended == {"type": "ended", "reason": "caller_hangup"}

@@ -88,12 +88,16 @@ async def test_sigterm_tells_every_caller_the_call_ended_before_the_server_stops
         call_id = (await until(ws, "session"))["call_id"]
         await ws.send_str(json.dumps({"type": "text", "text": "Said before the shutdown"}))
         await until(ws, "transcript", role="caller")
+        loop = asyncio.get_running_loop()
+        signalled_at = loop.time()
         server.process.terminate()  # SIGTERM
         ended = await until(ws, "ended")
+        ended_after = loop.time() - signalled_at
         closed = await until(ws, "<closed>")
         await asyncio.to_thread(server.process.join, 30)  # it stops by itself
         exit_code = server.process.exitcode
 
+    print(f"\n`ended` {ended_after * 1000:.0f} ms after SIGTERM")
     assert ended == {"type": "ended", "reason": "server_shutdown"}
     assert closed["type"] == "<closed>"
     assert exit_code == 0
