@@ -49,7 +49,7 @@ def _drain_then_stop() -> None:
 
 
 async def _drain() -> None:
-    from voice.call.session import calls_end_all
+    from voice.call.ending import calls_end_all
     from voice.models import EndReason
 
     try:

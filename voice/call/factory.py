@@ -22,11 +22,12 @@ from voice.call.caller_audio import CallerAudioIn
 from voice.call.caller_turns import CallerTurns
 from voice.call.client_limits import client_call_release
 from voice.call.clock import CallClock
+from voice.call.ending import EndRequest
 from voice.call.limits import CallTimers
 from voice.call.mode import ServingMode
 from voice.call.protocol import CallParams
 from voice.call.replies import Replies
-from voice.call.session import CallSession, Cleanup, EndRequest, Outbox, VoiceStages
+from voice.call.session import CallSession, Cleanup, Outbox, VoiceStages
 from voice.call.tools import CallToolRunner, tool_reports
 from voice.call.transcript import TranscriptRecorder
 from voice.call.voice_events import VoiceEvents

@@ -10,7 +10,6 @@ the call to end (sustained bad audio, the agent's goodbye) asks through the `End
 
 import asyncio
 import logging
-import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +21,7 @@ from voice.call.barge_in import BargeIn
 from voice.call.caller_audio import CallerAudioIn
 from voice.call.caller_turns import CallerTurns
 from voice.call.clock import CallClock
+from voice.call.ending import EndRequest, live_calls
 from voice.call.limits import CallTimers
 from voice.call.protocol import (
     BadMessage,
@@ -56,35 +56,6 @@ class Outbox:
     close: Callable[[], Awaitable[None]]
 
 
-class EndRequest:
-    """How a stage asks for its call to end, without waiting for it; the first reason counts."""
-
-    def __init__(self) -> None:
-        self._reason: asyncio.Future[EndReason] = asyncio.get_running_loop().create_future()
-
-    def __call__(self, reason: EndReason) -> None:
-        if not self._reason.done():
-            self._reason.set_result(reason)
-
-    async def wait(self) -> EndReason:
-        return await self._reason
-
-
-# The calls this process serves, until they have ended (a stopping server waits for them).
-_live: "weakref.WeakSet[CallSession]" = weakref.WeakSet()
-
-
-async def calls_end_all(reason: EndReason) -> None:
-    """End every live call of this process, each caller told (`ended`): a server stopping."""
-    sessions = list(_live)
-    ended = await asyncio.gather(
-        *(session.end(reason, notify=True) for session in sessions), return_exceptions=True
-    )
-    for session, outcome in zip(sessions, ended, strict=True):
-        if isinstance(outcome, BaseException):
-            logger.error("call %s did not end cleanly", session.call_id, exc_info=outcome)
-
-
 @dataclass(frozen=True)
 class VoiceStages:
     """The stages of a call in voice mode (a text-mode call has none)."""
@@ -97,7 +68,7 @@ class VoiceStages:
 
 
 class CallSession:
-    """One live call; every one this process serves is in `_live` until it ends."""
+    """One live call; every one this process serves is in `live_calls` until it has ended."""
 
     def __init__(
         self,
@@ -130,7 +101,7 @@ class CallSession:
 
     async def start(self) -> None:
         """Start serving: the voice path in the background, or the text agent's greeting."""
-        _live.add(self)
+        live_calls.add(self)
         self._tasks.append(background_task(self._end_when_asked(), f"end-{self.call_id}"))
         self._tasks.append(background_task(self._timers.run(), f"timers-{self.call_id}"))
         if self._voice is None:
@@ -200,7 +171,7 @@ class CallSession:
                     await cleanup()
                 except Exception:
                     logger.exception("call %s: a cleanup failed", self.call_id)
-            _live.discard(self)  # only now: a server stopping waits for calls still ending
+            live_calls.discard(self)  # only now: a server stopping waits for calls still ending
 
     async def _transcribe_the_rest(self, caller_turns: CallerTurns, reason: EndReason) -> None:
         drain = SHUTDOWN_DRAIN_SECONDS if reason == EndReason.SERVER_SHUTDOWN else DRAIN_SECONDS

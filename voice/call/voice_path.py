@@ -137,6 +137,7 @@ class VoicePath:
             return True
         finally:
             keeper.cancel()
+            await asyncio.gather(keeper, return_exceptions=True)
 
     async def _open(self, url: str) -> SidecarLink:
         """Open the link; if the sidecar is still loading after the grace, the caller is served
@@ -156,7 +157,7 @@ class VoicePath:
             if not done:
                 await self._listener.unavailable(ModeReason.SIDECAR_LOADING)
             return await opening
-        except BaseException:  # the call ended meanwhile: the link must not outlive it
+        except asyncio.CancelledError:  # the call ended meanwhile: the link must not outlive it
             opening.cancel()
             opening.add_done_callback(_close_unused)
             raise
