@@ -71,6 +71,7 @@ ROOT_URLCONF = "nexus_project.urls_tenant"
 
 MIDDLEWARE = [
     "tenants_app.domains.TenantByHostMiddleware",
+    "tenants_app.http.TenantTimezoneMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

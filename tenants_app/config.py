@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 
 from nexus_project.errors import ApplicationError
 from tenants_app.domains import BadDomain, domain_normalize
+from tenants_app.models import timezone_validate
 from tools_registry.registry import tool_get, tool_names
 from voice.models import VoiceProvider
 from voice.origins import origin_normalize
@@ -31,6 +32,7 @@ SCHEMA: dict[str, Any] = {
     "properties": {
         "tenant_id": {"type": "string", "pattern": SLUG},
         "display_name": {"type": "string", "minLength": 1, "maxLength": 200},
+        "timezone": {"type": "string", "minLength": 1, "maxLength": 64},
         "domains": {"type": "array", "items": {"type": "string", "minLength": 3}},
         "concurrent_call_limit": {"type": "integer", "minimum": 1},
         "call_limits": {
@@ -151,6 +153,7 @@ class TenantConfig:
 
     tenant_id: str
     display_name: str
+    timezone: str
     domains: list[str]
     concurrent_call_limit: int
     call_limits: CallLimits
@@ -201,6 +204,7 @@ def config_parse(data: Any, *, source: str = "config") -> TenantConfig:
     return TenantConfig(
         tenant_id=tenant_id,
         display_name=display_name,
+        timezone=_timezone(data.get("timezone", "UTC"), source),
         domains=_domains(data.get("domains", [f"{tenant_id.replace('_', '-')}.localhost"]), source),
         concurrent_call_limit=data.get("concurrent_call_limit", 10),
         call_limits=CallLimits(**data.get("call_limits", {})),
@@ -232,6 +236,14 @@ def _within(data: Any, limit: int) -> bool:
         elif isinstance(value, list):
             stack.extend(value)
     return True
+
+
+def _timezone(name: str, source: str) -> str:
+    try:
+        timezone_validate(name)
+    except ValidationError as error:
+        raise ConfigError(f"{source}: timezone: {error.messages[0]}") from None
+    return name
 
 
 def _domains(values: list[str], source: str) -> list[str]:
@@ -277,6 +289,7 @@ def config_dump(config: TenantConfig) -> str:
     data = {
         "tenant_id": config.tenant_id,
         "display_name": config.display_name,
+        "timezone": config.timezone,
         "domains": config.domains,
         "concurrent_call_limit": config.concurrent_call_limit,
         "call_limits": asdict(config.call_limits),

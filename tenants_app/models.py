@@ -1,14 +1,29 @@
 """Shared (public schema) models: the tenants, their domains, and the widget-key routes."""
 
+import zoneinfo
+
+from django.core.exceptions import ValidationError
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
+
+
+def timezone_validate(name: str) -> None:
+    """An IANA time zone name, e.g. America/New_York."""
+    if name not in zoneinfo.available_timezones():
+        raise ValidationError(f"{name!r} is not a time zone of the IANA database")
 
 
 class Tenant(TenantMixin):
     """A business on the platform; its data lives in its own Postgres schema."""
 
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, help_text="The business's name, as callers know it.")
     slug = models.SlugField(max_length=63, unique=True)
+    timezone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[timezone_validate],
+        help_text="Where the business is: dates callers say, bookings and calls are in its time.",
+    )
     is_active = models.BooleanField(default=True)
     concurrent_call_limit = models.PositiveIntegerField(default=10)
     calls_per_client_limit = models.PositiveIntegerField(
@@ -44,6 +59,14 @@ class Tenant(TenantMixin):
 
     def __str__(self) -> str:
         return self.name
+
+
+class BusinessSettings(Tenant):
+    """A tenant as its own admin edits it: its name and its time zone."""
+
+    class Meta:
+        proxy = True
+        verbose_name = verbose_name_plural = "business settings"
 
 
 class Domain(DomainMixin):

@@ -31,6 +31,7 @@ def tenant_config_export(*, tenant: Tenant, agent_slug: str | None = None) -> Te
         return TenantConfig(
             tenant_id=tenant.schema_name,
             display_name=tenant.name,
+            timezone=tenant.timezone,
             domains=domains,
             concurrent_call_limit=tenant.concurrent_call_limit,
             call_limits=CallLimits(

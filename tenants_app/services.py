@@ -49,6 +49,7 @@ def _onboard(config: TenantConfig) -> OnboardResult:
     values = {
         "name": config.display_name,
         "slug": config.tenant_id,
+        "timezone": config.timezone,
         "concurrent_call_limit": config.concurrent_call_limit,
         "calls_per_client_limit": config.call_limits.per_client,
         "call_idle_timeout_seconds": config.call_limits.idle_timeout_seconds,

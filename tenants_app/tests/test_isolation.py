@@ -103,7 +103,7 @@ def test_support_can_view_but_not_change_a_persona(client, joes, joes_support, i
     assert 'name="name"' not in page.content.decode()  # read-only: no input fields
     assert response.status_code == 403
     with in_schema(joes):
-        assert Persona.objects.get().name == "Joe's receptionist"
+        assert Persona.objects.get().name == "Sam"
 
 
 def test_support_can_view_but_not_change_a_call(client, joes_support, joes_call):

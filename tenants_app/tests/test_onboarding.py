@@ -17,6 +17,7 @@ from voice.models import KnowledgeItem, Persona, WidgetKey
 ACME = {
     "tenant_id": "acme",
     "display_name": "Acme Plumbing",
+    "timezone": "America/Chicago",
     "domains": ["acme.localhost"],
     "agent": {"slug": "dispatcher", "name": "Acme dispatcher"},
     "voice_settings": {"provider": "nvidia_personaplex", "voice_id": "NATF2.pt"},
@@ -49,7 +50,7 @@ def test_onboarding_creates_schema_and_rows(db, in_schema):
 
     assert result.created
     tenant = Tenant.objects.get(slug="acme")
-    assert tenant.name == "Acme Plumbing"
+    assert (tenant.name, tenant.timezone) == ("Acme Plumbing", "America/Chicago")
     assert schema_exists("acme")
     assert [d.domain for d in tenant.domains.all()] == ["acme.localhost"]
     with in_schema(tenant):
@@ -141,6 +142,10 @@ def test_onboarding_updates_what_changed(db, in_schema):
             ),
             "enabled_tools.0.settings: timezone: 'Mars/Olympus' is not a known time zone",
         ),
+        (
+            yaml.safe_dump({**ACME, "timezone": "Mars/Olympus"}),
+            "timezone: 'Mars/Olympus' is not a time zone of the IANA database",
+        ),
     ],
     ids=[
         "unknown-voice",
@@ -150,6 +155,7 @@ def test_onboarding_updates_what_changed(db, in_schema):
         "typo",
         "unknown-tool",
         "bad-tool-settings",
+        "bad-timezone",
     ],
 )
 def test_broken_config_names_the_problem_and_leaves_nothing(db, tmp_path, text, problem):
@@ -191,9 +197,9 @@ def test_export_of_unknown_tenant_is_a_clear_error(db):
 
 def test_example_tenants_exist_in_their_own_schemas(joes, pizza, in_schema):
     with in_schema(joes):
-        assert Persona.objects.get().name == "Joe's receptionist"
+        assert Persona.objects.get().name == "Sam"
     with in_schema(pizza):
-        assert Persona.objects.get().name == "Pizza Palace order line"
+        assert Persona.objects.get().name == "Gina"
     assert connection.schema_name == "public"
 
 
