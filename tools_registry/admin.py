@@ -37,7 +37,7 @@ class ToolInvocationInline(admin.TabularInline):
 
 @admin.register(ToolInvocation)
 class ToolInvocationAdmin(admin.ModelAdmin):
-    list_display = ["started_at", "tool_name", "status", "duration_ms", "call"]
+    list_display = ["started_at", "tool_name", "status", "duration_ms", "error", "call"]
     list_filter = ["status", "tool_name", ("started_at", admin.DateFieldListFilter)]
     readonly_fields = [f.name for f in ToolInvocation._meta.fields]
 

@@ -34,8 +34,9 @@ async def tool_execute(
         raise ToolError(f"{tool.name} failed") from error
 
 
-def timeout_message(tool_name: str) -> str:
-    return f"{tool_name} did not answer in time"
+def timeout_message(title: str) -> str:
+    """What the caller hears of a tool that took too long (`title`: as the caller knows it)."""
+    return f"{title} is not answering right now; please try again in a moment."
 
 
 async def slow_invocation_run(*, context: ToolContext, reply_channel: str) -> None:
@@ -53,7 +54,7 @@ async def slow_invocation_run(*, context: ToolContext, reply_channel: str) -> No
     except ToolError as error:
         outcome = error
     except TimeoutError:
-        outcome = ToolError(timeout_message(invocation.tool_name))
+        outcome = ToolError(timeout_message(tool.title_for(context.settings) if tool else ""))
     await schema_run(
         context.schema_name,
         tool_invocation_finish,

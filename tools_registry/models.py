@@ -25,6 +25,7 @@ class ToolEnablement(models.Model):
 
 class InvocationStatus(models.TextChoices):
     RUNNING = "running", "Running"
+    REJECTED = "rejected", "Rejected (unknown tool or invalid arguments)"
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
     TIMED_OUT = "timed_out", "Timed out"

@@ -6,12 +6,28 @@ from django.utils import timezone
 
 from tools_registry.base import ToolResult
 from tools_registry.models import InvocationStatus, ToolInvocation
+from tools_registry.validation import without_nul
 
 
 def tool_invocation_start(*, call_id: str, tool_name: str, arguments: dict[str, Any]) -> int:
     """Record that a tool is about to run; returns the invocation's id."""
     return ToolInvocation.objects.create(
         call_id=call_id, tool_name=tool_name, arguments=arguments
+    ).pk
+
+
+def tool_invocation_reject(
+    *, call_id: str, tool_name: str, arguments: dict[str, Any], error: str
+) -> int:
+    """Record a tool call that was not run (an unknown tool, invalid arguments), and why."""
+    return ToolInvocation.objects.create(
+        call_id=call_id,
+        tool_name=without_nul(tool_name)[:64],
+        arguments=without_nul(arguments),
+        status=InvocationStatus.REJECTED,
+        error=without_nul(error),
+        finished_at=timezone.now(),
+        duration_ms=0,
     ).pk
 
 

@@ -19,6 +19,17 @@ def schema_errors(value: Any, schema: dict[str, Any]) -> list[str]:
     return errors + [f"{_path(path)}: contains a NUL character" for path in _nul_paths(value, ())]
 
 
+def without_nul(value: Any) -> Any:
+    """`value` with every NUL character taken out of its strings (keys included): storable."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {without_nul(str(key)): without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [without_nul(item) for item in value]
+    return value
+
+
 def _path(parts: Any) -> str:
     return ".".join(str(part) for part in parts) or "(top level)"
 

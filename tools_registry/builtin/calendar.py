@@ -1,8 +1,13 @@
 """`check_availability` and `book_appointment`: a tenant's appointment calendar.
 
-Opening hours, slot length and time zone are the tenant's tool settings; bookings are rows of the
-tenant's schema, one per slot (a database constraint: two callers cannot book the same slot).
-A booking made by a retried task is found again by its invocation, never made twice.
+Opening hours and slot length are the tenant's tool settings; times are the business's (its time
+zone, unless a calendar of another place names its own). Days and times are taken as callers say
+them ("tomorrow", "Friday", "3pm": `tools_registry.when`) and said back in full ("Tuesday 8
+December at 15:00"); a day gone, a closed day or a time outside the hours is refused with a
+sentence the agent can say. A booking is a write: unless `confirmed`, the tool checks the slot
+and asks for the caller's yes to that exact slot instead of booking. Bookings are rows of the
+tenant's schema, one per slot (a database constraint: two callers cannot book the same slot); a
+booking made by a retried task is found again by its invocation, never made twice.
 """
 
 import datetime as dt
@@ -15,11 +20,11 @@ from tenants_app.db import schema_run
 from tools_registry.base import BaseTool, ToolContext, ToolError, ToolResult
 from tools_registry.models import Booking
 from tools_registry.registry import register
+from tools_registry.when import WEEKDAYS, day_resolve, spoken_day, spoken_slot, time_resolve
 
-DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+DAYS = [weekday[:3] for weekday in WEEKDAYS]
 DEFAULTS = {
     "calendar": "main",
-    "timezone": "UTC",
     "slot_minutes": 30,
     "opening_hours": {day: [["09:00", "17:00"]] for day in DAYS[:5]},
 }
@@ -29,7 +34,7 @@ SETTINGS_SCHEMA = {
     "additionalProperties": False,
     "properties": {
         "calendar": {"type": "string", "minLength": 1, "maxLength": 64},
-        "timezone": {"type": "string", "minLength": 1},
+        "timezone": {"type": "string", "minLength": 1},  # a calendar of another place only
         "slot_minutes": {"type": "integer", "minimum": 5, "maximum": 480},
         "opening_hours": {
             "type": "object",
@@ -46,46 +51,92 @@ SETTINGS_SCHEMA = {
         },
     },
 }
-DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+DAY = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 60,
+    "description": "the day as the caller said it: 'tomorrow', 'Friday', 'the 8th', 2026-12-08",
+}
+TIME = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 40,
+    "description": "the start time as the caller said it: '3pm', '15:00', 'half past two'",
+}
+SHOWN_FREE = 6  # free times said in one answer
 
 
-def _settings(context: ToolContext) -> dict[str, Any]:
-    return {**DEFAULTS, **context.settings}
+class Calendar:
+    """One tenant's calendar for one call: its settings, its time zone, its local now."""
 
+    def __init__(self, context: ToolContext) -> None:
+        self.settings = {**DEFAULTS, **context.settings}
+        self.zone = ZoneInfo(self.settings.get("timezone") or context.timezone)
+        self.now = dt.datetime.now(self.zone)
 
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ToolError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+    def day(self, phrase: str) -> dt.date:
+        """The open day `phrase` names; ToolError (sayable) for a day gone or closed."""
+        day = day_resolve(phrase, self.now.date())
+        if not self.slots(day):
+            raise ToolError(f"We're closed on {spoken_day(day)}; we're open {self.open_days()}.")
+        return day
 
+    def slot(self, day: dt.date, phrase: str) -> dt.datetime:
+        """The slot at the time `phrase` names on `day` (its afternoon, for "at 3" when the
+        afternoon is open); ToolError (sayable) for a time gone or outside the hours."""
+        time, either_half = time_resolve(phrase)
+        candidates = [time]
+        if either_half and time.hour < 12:
+            candidates.append(time.replace(hour=time.hour + 12))
+        slots = self.slots(day)
+        wanted = [dt.datetime.combine(day, when, self.zone) for when in candidates]
+        start = next((slot for slot in wanted if slot in slots), wanted[0])
+        if start <= self.now:
+            raise ToolError(f"{spoken_slot(start)} has passed; which time would you like?")
+        if start not in slots:
+            first, last = slots[0], slots[-1]
+            raise ToolError(
+                f"{start:%H:%M} is not a time we take bookings on {spoken_day(day)}: the"
+                f" first is {first:%H:%M}, the last {last:%H:%M}, every"
+                f" {self.settings['slot_minutes']} minutes."
+            )
+        return start
 
-def _slots(settings: dict[str, Any], day: dt.date) -> list[dt.datetime]:
-    """Every slot start of `day`, in the calendar's time zone."""
-    zone = ZoneInfo(settings["timezone"])
-    step = dt.timedelta(minutes=settings["slot_minutes"])
-    starts = []
-    for opens, closes in settings["opening_hours"].get(DAYS[day.weekday()], []):
-        start = dt.datetime.combine(day, dt.time.fromisoformat(opens), zone)
-        end = dt.datetime.combine(day, dt.time.fromisoformat(closes), zone)
-        while start + step <= end:
-            starts.append(start)
-            start += step
-    return starts
+    def slots(self, day: dt.date) -> list[dt.datetime]:
+        """Every slot start of `day` still ahead, in the calendar's time zone."""
+        step = dt.timedelta(minutes=self.settings["slot_minutes"])
+        starts = []
+        for opens, closes in self.settings["opening_hours"].get(DAYS[day.weekday()], []):
+            start = dt.datetime.combine(day, dt.time.fromisoformat(opens), self.zone)
+            end = dt.datetime.combine(day, dt.time.fromisoformat(closes), self.zone)
+            while start + step <= end:
+                starts.append(start)
+                start += step
+        return starts
 
-
-def _free_slots(settings: dict[str, Any], day: dt.date) -> list[dt.datetime]:
-    slots = _slots(settings, day)
-    taken = set(
-        Booking.objects.filter(calendar=settings["calendar"], starts_at__in=slots).values_list(
-            "starts_at", flat=True
+    def free(self, day: dt.date) -> list[dt.datetime]:
+        """The slots of `day` still ahead and not booked (in the tenant's schema)."""
+        slots = [slot for slot in self.slots(day) if slot > self.now]
+        taken = set(
+            Booking.objects.filter(
+                calendar=self.settings["calendar"], starts_at__in=slots
+            ).values_list("starts_at", flat=True)
         )
-    )
-    return [slot for slot in slots if slot not in taken]
+        return [slot for slot in slots if slot not in taken]
+
+    def open_days(self) -> str:
+        """'Tuesday to Saturday', or 'Monday, Wednesday and Friday'."""
+        hours = self.settings["opening_hours"]
+        indexes = [index for index, day in enumerate(DAYS) if hours.get(day)]
+        names = [WEEKDAYS[index].capitalize() for index in indexes]
+        if len(names) > 2 and indexes == list(range(indexes[0], indexes[-1] + 1)):
+            return f"{names[0]} to {names[-1]}"
+        return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
 
 
-def _hhmm(slots: list[dt.datetime]) -> list[str]:
-    return [slot.strftime("%H:%M") for slot in slots]
+def _times(slots: list[dt.datetime]) -> str:
+    shown = ", ".join(f"{slot:%H:%M}" for slot in slots[:SHOWN_FREE])
+    return shown + (" ..." if len(slots) > SHOWN_FREE else "")
 
 
 class CalendarTool(BaseTool):
@@ -101,66 +152,98 @@ class CalendarTool(BaseTool):
         return errors
 
 
+def _availability(calendar: Calendar, phrase: str) -> ToolResult:
+    day = calendar.day(phrase)
+    free = calendar.free(day)
+    data = {"date": day.isoformat(), "free": [f"{slot:%H:%M}" for slot in free]}
+    if not free:
+        return ToolResult(data, f"No free times left on {spoken_day(day)}")
+    return ToolResult(data, f"Free on {spoken_day(day)}: {_times(free)}")
+
+
 @register
 class CheckAvailability(CalendarTool):
     name = "check_availability"
-    description = "List the free appointment times on a given date."
+    title = "Free times"
+    keywords = ("free", "available", "availability", "openings", "slots", "slot")
+    description = "List the free appointment times on a day the caller names."
     parameters = {
         "type": "object",
-        "properties": {"date": {**DATE, "description": "the day, YYYY-MM-DD"}},
+        "properties": {"date": DAY},
         "required": ["date"],
         "additionalProperties": False,
     }
 
     async def execute(self, context: ToolContext, arguments: dict[str, Any]) -> ToolResult:
-        settings, day = _settings(context), _date(arguments["date"])
-        free = _hhmm(await schema_run(context.schema_name, _free_slots, settings, day))
-        label = day.strftime("%A %d %B")
-        if not free:
-            return ToolResult({"date": day.isoformat(), "free": []}, f"No free times on {label}")
-        shown = ", ".join(free[:6]) + (" ..." if len(free) > 6 else "")
-        return ToolResult({"date": day.isoformat(), "free": free}, f"Free on {label}: {shown}")
+        calendar = Calendar(context)
+        return await schema_run(context.schema_name, _availability, calendar, arguments["date"])
 
 
-def _book(settings: dict[str, Any], context: ToolContext, arguments: dict[str, Any]) -> Booking:
+def _book(calendar: Calendar, context: ToolContext, arguments: dict[str, Any]) -> ToolResult:
     existing = Booking.objects.filter(invocation_id=context.invocation_id).first()
-    if existing:
-        return existing  # the same request, run again: never book twice
-    day = _date(arguments["date"])
-    wanted = dt.datetime.combine(
-        day, dt.time.fromisoformat(arguments["time"]), ZoneInfo(settings["timezone"])
-    )
-    slots = _slots(settings, day)
-    if wanted not in slots:
-        opening = ", ".join(_hhmm(slots[:1] + slots[-1:])) or "closed"
-        raise ToolError(f"{arguments['time']} on {day} is not a bookable time ({opening})")
+    if existing:  # the same request, run again: never book twice
+        return _booked(existing, calendar)
+    day = calendar.day(arguments["date"])
+    start = calendar.slot(day, arguments["time"])
+    name, service = arguments["name"].strip(), arguments.get("service", "").strip()
+    what = f"{service.capitalize() or 'An appointment'} on {spoken_slot(start)} for {name}"
+    free = calendar.free(day)
+    if start not in free:
+        raise ToolError(
+            f"{spoken_slot(start)} is already taken; free that day: {_times(free) or 'none'}"
+        )
+    if not arguments.get("confirmed"):
+        data = {
+            "confirm_with_caller": what,
+            "next": "say it back and book with confirmed=true once the caller says yes",
+            "date": day.isoformat(),
+            "time": f"{start:%H:%M}",
+        }
+        return ToolResult(data, f"{spoken_slot(start)} is free")
     try:
         with transaction.atomic():
-            return Booking.objects.create(
-                calendar=settings["calendar"],
-                starts_at=wanted,
-                ends_at=wanted + dt.timedelta(minutes=settings["slot_minutes"]),
-                customer_name=arguments["name"],
-                service=arguments.get("service", ""),
+            booking = Booking.objects.create(
+                calendar=calendar.settings["calendar"],
+                starts_at=start,
+                ends_at=start + dt.timedelta(minutes=calendar.settings["slot_minutes"]),
+                customer_name=name,
+                service=service,
                 call_id=context.call_id,
                 invocation_id=context.invocation_id,
             )
     except IntegrityError:
-        free = ", ".join(_hhmm(_free_slots(settings, day))[:6]) or "none that day"
-        raise ToolError(f"{arguments['time']} on {day} is already taken; free: {free}") from None
+        left = _times(calendar.free(day)) or "none"
+        raise ToolError(f"{spoken_slot(start)} was just taken; free that day: {left}") from None
+    return _booked(booking, calendar)
+
+
+def _booked(booking: Booking, calendar: Calendar) -> ToolResult:
+    local = booking.starts_at.astimezone(calendar.zone)
+    data = {"booking_id": booking.pk, "date": local.date().isoformat(), "time": f"{local:%H:%M}"}
+    return ToolResult(data, f"Booked for {booking.customer_name}: {spoken_slot(local)}")
 
 
 @register
 class BookAppointment(CalendarTool):
     name = "book_appointment"
-    description = "Book an appointment at a free time for the caller."
+    title = "Booking"
+    keywords = ("book", "booking", "appointment", "reserve", "schedule")
+    description = (
+        "Book an appointment for the caller at a free time. Call it first without `confirmed`:"
+        " it checks the slot and gives the exact date to say back; book with `confirmed: true`"
+        " only after the caller said yes to that exact slot."
+    )
     parameters = {
         "type": "object",
         "properties": {
-            "date": {**DATE, "description": "the day, YYYY-MM-DD"},
-            "time": {**HHMM, "description": "the start time, HH:MM (24 h)"},
-            "name": {"type": "string", "minLength": 1, "description": "the caller's name"},
+            "date": DAY,
+            "time": TIME,
+            "name": {"type": "string", "minLength": 1, "description": "the caller's full name"},
             "service": {"type": "string", "description": "what the appointment is for"},
+            "confirmed": {
+                "type": "boolean",
+                "description": "true only once the caller said yes to this exact slot",
+            },
         },
         "required": ["date", "time", "name"],
         "additionalProperties": False,
@@ -168,11 +251,5 @@ class BookAppointment(CalendarTool):
     slow = True  # a write that may wait on a calendar: run off the call's loop
 
     async def execute(self, context: ToolContext, arguments: dict[str, Any]) -> ToolResult:
-        settings = _settings(context)
-        booking = await schema_run(context.schema_name, _book, settings, context, arguments)
-        local = booking.starts_at.astimezone(ZoneInfo(settings["timezone"]))
-        when = local.strftime("%A %d %B at %H:%M")
-        return ToolResult(
-            {"booking_id": booking.pk, "date": local.date().isoformat(), "time": f"{local:%H:%M}"},
-            f"Booked for {booking.customer_name}: {when}",
-        )
+        calendar = Calendar(context)
+        return await schema_run(context.schema_name, _book, calendar, context, arguments)

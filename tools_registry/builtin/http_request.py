@@ -30,6 +30,7 @@ SETTINGS_SCHEMA = {
     "properties": {
         "url": {"type": "string", "pattern": r"^https?://"},
         "method": {"enum": ["GET", "POST", "PUT", "PATCH", "DELETE"]},
+        "title": {"type": "string", "maxLength": 60, "description": "the caller's card names it"},
         "description": {"type": "string"},
         "parameters": {"type": "object"},
         "secret_headers": {
@@ -66,10 +67,14 @@ def _secrets(names: list[str]) -> dict[str, str]:
 @register
 class HttpRequest(BaseTool):
     name = "http_request"
+    title = "Looking it up"
     description = "Call the business's own web service."
     settings_schema = SETTINGS_SCHEMA
     slow = True  # network: run in a worker, off the call's loop
     timeout = 15.0
+
+    def title_for(self, settings: dict[str, Any]) -> str:
+        return settings.get("title") or self.title
 
     def description_for(self, settings: dict[str, Any]) -> str:
         return settings.get("description") or self.description
