@@ -18,6 +18,7 @@ from bench.options import BenchOptions
 from bench.resources import MB
 from bench.soak import SoakFigures
 from bench.vad import VadFigures
+from bench.word_errors import WordErrorFigures
 
 LATENCY_P50_MS = 5.0
 LATENCY_P99_MS = 20.0
@@ -45,6 +46,7 @@ class BenchFigures:
     metrics_stored: int  # calls closed, with their metrics, when the metrics were read
     codec: CodecBaseline
     vad: VadFigures | str  # str: why it was skipped
+    word_errors: WordErrorFigures | str  # str: why it was skipped
     soak: SoakFigures | None
     wall: float  # seconds
     logs: str
@@ -298,6 +300,23 @@ def _vad(table: _Table, figures: BenchFigures) -> None:
         )
 
 
+def _word_errors(table: _Table, figures: BenchFigures) -> None:
+    table.section("Offline speech-to-text word error rate (bench.word_errors)")
+    if isinstance(figures.word_errors, str):
+        table.row("skipped", figures.word_errors)
+        return
+    errors = figures.word_errors
+    table.note(
+        f"{len(errors.decoded)} caller sentences ({errors.words} words) by espeak-ng; "
+        f"{errors.in_phrases} of them word for word among the persona's phrases"
+    )
+    table.row("pocketsphinx, general English model", f"{errors.general:.1%}")
+    table.row("pocketsphinx, Joe's persona model", f"{errors.persona:.1%}")
+    first = errors.decoded[0]
+    table.note(f'said "{first.said}"')
+    table.note(f'general: "{first.general}"; persona: "{first.persona}"')
+
+
 def _soak(table: _Table, soak: SoakFigures) -> None:
     table.section(f"Soak ({soak.minutes:g} min, daphne USS every 30 s while all calls streamed)")
     if soak.failures:
@@ -325,6 +344,7 @@ def report_render(figures: BenchFigures) -> str:
     _cpu(table, figures)
     _memory(table, figures)
     _vad(table, figures)
+    _word_errors(table, figures)
     if figures.soak is not None:
         _soak(table, figures.soak)
     minutes, seconds = divmod(round(figures.wall), 60)

@@ -1,8 +1,8 @@
 """The benchmark from start to end: set up, measure in-process, start the servers, load, report.
 
-The in-process measurements (bare codec work, VAD) run before any server starts, so nothing else
-competes for the CPU while they are timed. Every child process is stopped on the way out, whatever
-ends the run: the end, an error, Ctrl+C or SIGTERM.
+The in-process measurements (bare codec work, VAD, speech-to-text word errors) run before any
+server starts, so nothing else competes for the CPU while they are timed. Every child process is
+stopped on the way out, whatever ends the run: the end, an error, Ctrl+C or SIGTERM.
 """
 
 import asyncio
@@ -29,6 +29,7 @@ from bench.sidecar_farm import sidecar_farm_start
 from bench.soak import SAMPLE_SECONDS, soak_figures
 from bench.tenant import BenchTenant, bench_tenant_prepare
 from bench.vad import VadFigures, vad_figures
+from bench.word_errors import WordErrorFigures, word_error_figures
 
 WARMUP_SECONDS = 3.0  # one call first: codecs, pools and workers start before memory is taken
 PROBES = 5  # then calls that connect and hang up, one at a time: connecting to an idle server
@@ -88,6 +89,13 @@ def _vad() -> VadFigures | str:
         return f"no espeak-ng speech ({error}); install espeak-ng"
 
 
+def _word_errors() -> WordErrorFigures | str:
+    try:
+        return word_error_figures()
+    except (OSError, subprocess.CalledProcessError) as error:
+        return f"no espeak-ng speech ({error}); install espeak-ng"
+
+
 def main(argv: list[str]) -> int:
     options = options_parse(argv)
     signal.signal(signal.SIGTERM, _interrupt)
@@ -100,6 +108,8 @@ def main(argv: list[str]) -> int:
         codec = codec_baseline(calls=options.calls, seconds=options.seconds)
         _say("VAD false triggers")
         vad = _vad()
+        _say("offline speech-to-text word error rate")
+        word_errors = _word_errors()
         _say(f"starting {options.calls} PersonaPlex emulators and daphne")
         farm = sidecar_farm_start(processes, options.calls)
         server = daphne_start(processes, sidecar_urls=farm.urls)
@@ -131,6 +141,7 @@ def main(argv: list[str]) -> int:
         metrics_stored=len(metrics),
         codec=codec,
         vad=vad,
+        word_errors=word_errors,
         soak=soak_figures(measured.soak, options.soak_minutes) if measured.soak else None,
         wall=time.monotonic() - began,
         logs=str(processes.log_dir),

@@ -6,8 +6,9 @@ can be cached and shared with the tools and the agent without touching the datab
 
 from dataclasses import dataclass
 
-from tools_registry.models import ToolEnablement
-from voice.agent.base import AgentProfile
+from tools_registry.models import ToolEnablement, ToolInvocation
+from tools_registry.registry import tool_get
+from voice.agent.base import AgentProfile, ToolRecord
 from voice.models import Call, KnowledgeItem, Persona, Role, TranscriptEntry
 
 
@@ -25,9 +26,16 @@ class AgentSnapshot:
     knowledge: tuple[tuple[str, str], ...]  # (title, content), in the admin's order
     tools: tuple[tuple[str, dict], ...]  # (tool name, this tenant's settings), enabled ones
 
-    def profile(self) -> AgentProfile:
-        """Who the agent is, as the text agent needs it."""
-        return AgentProfile(self.name, self.system_prompt, self.greeting, self.knowledge)
+    def profile(self, *, business: str, timezone: str) -> AgentProfile:
+        """Who the agent is, as the text agent needs it, speaking for `business`."""
+        return AgentProfile(
+            name=self.name,
+            business=business,
+            system_prompt=self.system_prompt,
+            greeting=self.greeting,
+            knowledge=self.knowledge,
+            timezone=timezone,
+        )
 
 
 def persona_knowledge(*, persona_id: int) -> list[tuple[str, str]]:
@@ -59,6 +67,24 @@ def agent_snapshot(*, persona: Persona) -> AgentSnapshot:
 def call_agent_snapshot(*, call_id: str) -> AgentSnapshot:
     """The snapshot of the persona a call was made with (as it is now)."""
     return agent_snapshot(persona=Call.objects.select_related("persona").get(pk=call_id).persona)
+
+
+def call_tool_records(*, call_id: str) -> list[ToolRecord]:
+    """Every attempt at a tool in the call, in order, as the analysis reads it."""
+    records = []
+    for invocation in ToolInvocation.objects.filter(call_id=call_id).order_by("started_at", "pk"):
+        tool = tool_get(invocation.tool_name)
+        result = invocation.result or {}
+        records.append(
+            ToolRecord(
+                name=invocation.tool_name,
+                title=tool.title_for({}) if tool else invocation.tool_name,
+                status=invocation.status,
+                summary=result.get("summary") or invocation.error,
+                confirmed=bool(invocation.arguments.get("confirmed")),
+            )
+        )
+    return records
 
 
 def call_history(*, call_id: str) -> list[tuple[str, str]]:

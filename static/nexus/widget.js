@@ -353,18 +353,16 @@
   }
 
   function toolCard(c, m) {
+    // One card per tool the agent uses, updated when it ends: its title, then what came of it.
     var key = c.n + ":tool:" + m.id;
     var card = c.entries[key];
-    var state = { started: "Working on it…", succeeded: "Done", failed: "Didn't work" }[m.status] || "";
     if (!card) {
-      card = c.entries[key] = el("div", { class: "tool", role: "note" }, [
-        el("b"),
-        el("span"),
-      ]);
+      card = c.entries[key] = el("div", { class: "tool", role: "note" }, [el("b"), el("span")]);
       append(card);
     }
-    card.firstChild.textContent = m.summary || m.name;
-    card.lastChild.textContent = state;
+    var said = { started: "Working on it…", failed: "Didn't work: " }[m.status] || "";
+    card.firstChild.textContent = m.title || "Working on it";
+    card.lastChild.textContent = " " + (m.status === "started" ? said : said + (m.summary || ""));
     card.classList.toggle("failed", m.status === "failed");
   }
 

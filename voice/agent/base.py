@@ -6,9 +6,11 @@ with which arguments; the runner validates, executes, records and reports it. Th
 (``ToolSpec``, ``ToolOutcome``) are the tool contract's own (``tools_registry.base``).
 """
 
+import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from tools_registry.base import ToolOutcome, ToolSpec
 
@@ -17,12 +19,19 @@ ROLES = ("caller", "agent")
 
 @dataclass(frozen=True)
 class AgentProfile:
-    """Who the agent is for one call: a snapshot of the tenant's persona and knowledge."""
+    """Who the agent is, and for whom, in one call: a snapshot of the persona (its name, role,
+    greeting, knowledge) and of the business it speaks for (its name, its time zone)."""
 
-    name: str
+    name: str  # the agent's own name: "Sam"
+    business: str  # the business it speaks for: "Joe's Barbershop"
     system_prompt: str
     greeting: str
     knowledge: tuple[tuple[str, str], ...] = ()  # (title, content), in the admin's order
+    timezone: str = "UTC"  # the business's (IANA): its dates and times are the caller's
+
+    def now(self) -> dt.datetime:
+        """The business's local time now."""
+        return dt.datetime.now(ZoneInfo(self.timezone))
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,20 @@ class Turn:
     def __post_init__(self) -> None:
         if self.role not in ROLES:
             raise ValueError(f"a turn's role is 'caller' or 'agent', not {self.role!r}")
+
+
+@dataclass(frozen=True)
+class ToolRecord:
+    """A tool the agent used in a call, as recorded: what it is, how it ended, what came of it.
+
+    `confirmed`: it was a change the caller had said yes to (a booking made, not offered).
+    """
+
+    name: str
+    title: str
+    status: str  # "succeeded", "failed", "timed_out", "rejected" or "running"
+    summary: str  # what came of it, or why not
+    confirmed: bool = False
 
 
 class ToolRunner(Protocol):
@@ -87,8 +110,11 @@ class Agent(Protocol):
         """
         ...
 
-    async def analyze(self, *, profile: AgentProfile, history: list[Turn]) -> dict[str, Any]:
-        """A finished call's analysis, valid against ``ANALYSIS_SCHEMA``."""
+    async def analyze(
+        self, *, profile: AgentProfile, history: list[Turn], tools: tuple[ToolRecord, ...] = ()
+    ) -> dict[str, Any]:
+        """A finished call's analysis, valid against ``ANALYSIS_SCHEMA``, from what was said
+        and what the tools did (``tools``, in the order they ran)."""
         ...
 
     async def aclose(self) -> None:

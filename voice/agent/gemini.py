@@ -25,6 +25,7 @@ from voice.agent.base import (
     AgentProfile,
     AgentReply,
     PartialText,
+    ToolRecord,
     ToolRunner,
     Turn,
 )
@@ -87,7 +88,7 @@ class GeminiAgent(GeminiService):
         """Stream requests until the model answers without calling tools; the text said."""
         contents = prompt.history_contents(history)
         config = types.GenerateContentConfig(
-            system_instruction=prompt.system_instruction(profile),
+            system_instruction=prompt.system_instruction(profile, profile.now()),
             tools=prompt.function_tools(tools.specs if tools else ()),
             automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
         )
@@ -122,9 +123,11 @@ class GeminiAgent(GeminiService):
             contents.append(types.Content(role="user", parts=responses))
         return said.strip()
 
-    async def analyze(self, *, profile: AgentProfile, history: list[Turn]) -> dict[str, Any]:
-        """The call's analysis as structured JSON; AnalysisError when Gemini is down or the
-        answer is not a valid analysis."""
+    async def analyze(
+        self, *, profile: AgentProfile, history: list[Turn], tools: tuple[ToolRecord, ...] = ()
+    ) -> dict[str, Any]:
+        """The call's analysis as structured JSON, from its words and its tool records;
+        AnalysisError when Gemini is down or the answer is not a valid analysis."""
         config = types.GenerateContentConfig(
             system_instruction=prompt.ANALYSIS_INSTRUCTION,
             response_mime_type="application/json",
@@ -132,7 +135,9 @@ class GeminiAgent(GeminiService):
         )
         try:
             response = await self._client.aio.models.generate_content(
-                model=self.model, contents=prompt.analysis_contents(profile, history), config=config
+                model=self.model,
+                contents=prompt.analysis_contents(profile, history, tools),
+                config=config,
             )
         except Exception as error:  # whatever the cause, the task only needs "it failed, why"
             raise AnalysisError(

@@ -23,7 +23,7 @@ def words(text: str) -> list[str]:
     return re.sub(r"[^a-z0-9]+", " ", re.sub(r"['\u2019]", "", text.lower())).split()
 
 
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
     """Naive suffix stripping, the same for both sides: "opening"/"opens" -> "open"."""
     for suffix, replacement, min_length in (("ies", "y", 5), ("ing", "", 6), ("ed", "", 5)):
         if word.endswith(suffix) and len(word) >= min_length:
@@ -48,13 +48,13 @@ _CONCEPTS = {
 
 
 def _stems(text: str) -> set[str]:
-    return {_stem(word) for word in words(text) if word not in _STOP_WORDS}
+    return {stem(word) for word in words(text) if word not in _STOP_WORDS}
 
 
 def _query_stems(text: str) -> set[str]:
     stems = _stems(text)
     for word in words(text):
-        stems.update(_stem(concept) for concept in _CONCEPTS.get(word, ()))
+        stems.update(stem(concept) for concept in _CONCEPTS.get(word, ()))
     return stems
 
 

@@ -1,26 +1,22 @@
-"""The offline agent: deterministic answers from the profile's knowledge, with no network.
+"""The offline agent: deterministic answers from the profile's knowledge and the call's tools,
+with no network.
 
 For development, tests and demos, and whenever no LLM is configured. It answers the last caller
-turn with, in order: what it is (when asked), the content of the knowledge item that best
-matches the caller's words, a greeting, a goodbye, or a plain "I don't know" that lists what it
-can help with (the matching is `voice.agent.matching`).
+turn with, in order: what it is (when asked), what a tool does for the caller (asking for what
+the tool still needs, and for a yes before anything is changed: `voice.agent.offline_tools`),
+the content of the knowledge item that best matches the caller's words, a greeting, a goodbye,
+or a plain "I can't help with that" that says what it can do (the matching is
+`voice.agent.matching`).
 """
 
-import datetime as dt
 import re
 from typing import Any
 
-from tools_registry.base import ToolOutcome
+from tools_registry.base import ToolOutcome, ToolSpec
 from voice.agent.analysis_offline import offline_analysis
-from voice.agent.base import (
-    AgentProfile,
-    AgentReply,
-    PartialText,
-    ToolRunner,
-    Turn,
-)
+from voice.agent.base import AgentProfile, AgentReply, PartialText, ToolRecord, ToolRunner, Turn
 from voice.agent.matching import best_knowledge, words
-from voice.agent.offline_tools import Question, ToolCall, tool_request
+from voice.agent.offline_tools import CONFIRM, CONFIRMED, DONE, Question, ToolCall, tool_request
 
 _IDENTITY = re.compile(
     r"\b(?:(?:who|what) are you\b"
@@ -31,39 +27,47 @@ _GREETING = re.compile(r"\b(?:hello|hi|hey|hiya|howdy|good (?:morning|afternoon|
 _CLOSING = re.compile(r"\b(?:thanks?|bye|goodbye)\b")
 
 
-def _answer(profile: AgentProfile, history: list[Turn]) -> str:
-    """The reply text; without any caller turn yet, the greeting."""
-    question = next((turn.text for turn in reversed(history) if turn.role == "caller"), "")
+def _last_caller_turn(history: list[Turn]) -> str:
+    return next((turn.text for turn in reversed(history) if turn.role == "caller"), "")
+
+
+def _answer(profile: AgentProfile, history: list[Turn], specs: tuple[ToolSpec, ...]) -> str:
+    """The reply from knowledge; without any caller turn yet, the greeting."""
+    question = _last_caller_turn(history)
     text = " ".join(words(question))
     topics = ", ".join(title for title, _ in profile.knowledge)
-    if _IDENTITY.search(text):
-        about = f" I can tell you about: {topics}." if topics else ""
-        return (
-            f"I'm the offline assistant of {profile.name}: an automated system with no AI"
-            f" model connected.{about}"
-        )
     if content := best_knowledge(profile.knowledge, question):
         return content
     if not text or _GREETING.search(text):
         return profile.greeting or f"Hello, this is {profile.name}. How can I help you?"
     if _CLOSING.search(text):
-        return f"You're welcome. Thank you for calling {profile.name}. Goodbye!"
-    if topics:
-        return f"I'm sorry, I don't know that. I can help with: {topics}."
-    return f"I'm sorry, I don't know that, and {profile.name} has given me no information yet."
+        return f"You're welcome. Thank you for calling {profile.business}. Goodbye!"
+    tasks = [spec.title for spec in specs if spec.keywords and spec.parameters.get("properties")]
+    if topics or tasks:
+        can_do = ", ".join(part for part in (topics, *tasks) if part)
+        return f"I'm sorry, I don't know that. I can help with: {can_do}."
+    return f"I'm sorry, I don't know that, and {profile.business} has given me no information yet."
 
 
-def _tool_answer(profile: AgentProfile, outcome: ToolOutcome) -> str:
-    """What the offline agent says about a tool's outcome."""
+def _identity(profile: AgentProfile) -> str:
+    topics = ", ".join(title for title, _ in profile.knowledge)
+    about = f" I can tell you about: {topics}." if topics else ""
+    return (
+        f"I'm {profile.name}, the offline assistant of {profile.business}: an automated system"
+        f" with no AI model connected.{about}"
+    )
+
+
+def _tool_answer(profile: AgentProfile, call: ToolCall, outcome: ToolOutcome) -> str:
+    """What the agent says of what a tool did: the tool's words, not said twice."""
     if not outcome.ok:
-        problem = outcome.result.get("error", "something went wrong")
-        return f"Sorry, I couldn't do that: {problem}."
-    if outcome.name == "check_availability":
-        if not outcome.result["free"]:
-            return f"{outcome.summary}. Would another day suit you?"
-        return f"{outcome.summary}. Which time would you like to book?"
-    if outcome.name == "end_call":
-        return f"Thank you for calling {profile.name}. Goodbye!"
+        return f"Sorry, {outcome.summary or 'I could not do that.'}"
+    if confirm := outcome.result.get("confirm_with_caller"):
+        return f"{confirm}. {CONFIRM}"
+    if outcome.ends_call:
+        return f"Thank you for calling {profile.business}. Goodbye!"
+    if call.arguments.get(CONFIRMED):
+        return f"All done. {DONE}"
     return f"{outcome.summary}."
 
 
@@ -78,28 +82,30 @@ class OfflineAgent:
         tools: ToolRunner | None = None,
         on_partial: PartialText | None = None,
     ) -> AgentReply:
-        """Answer the last caller turn; without any caller turn yet, greet.
-
-        A request that a tool serves (book, check availability, a person, goodbye) is run
-        through ``tools``; the whole answer is one "partial".
-        """
-        request = tool_request(history, tools.specs, dt.date.today()) if tools else None
+        """Answer the last caller turn; without any caller turn yet, greet. The whole answer
+        is one "partial"."""
+        specs = tools.specs if tools else ()
         outcomes: tuple[ToolOutcome, ...] = ()
-        if isinstance(request, Question):
+        if _IDENTITY.search(" ".join(words(_last_caller_turn(history)))):
+            text = _identity(profile)
+        elif isinstance(request := tool_request(history, specs), Question):
             text = request.text
         elif isinstance(request, ToolCall) and tools is not None:
             outcome = await tools.run(request.name, request.arguments)
             outcomes = (outcome,)
-            text = _tool_answer(profile, outcome)
+            text = _tool_answer(profile, request, outcome)
         else:
-            text = _answer(profile, history)
+            text = _answer(profile, history, specs)
         if on_partial:
             await on_partial(text)
         return AgentReply(text, outcomes)
 
-    async def analyze(self, *, profile: AgentProfile, history: list[Turn]) -> dict[str, Any]:
-        """A deterministic analysis by word matching, labelled "offline (no AI model)"."""
-        return offline_analysis(profile, history)
+    async def analyze(
+        self, *, profile: AgentProfile, history: list[Turn], tools: tuple[ToolRecord, ...] = ()
+    ) -> dict[str, Any]:
+        """A deterministic analysis of what was said and what the tools did, labelled
+        "offline (no AI model)"."""
+        return offline_analysis(profile, history, tools)
 
     async def aclose(self) -> None:
         """Nothing to close: the offline agent holds no connection."""

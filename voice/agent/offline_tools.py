@@ -1,136 +1,209 @@
-"""How the offline agent uses the built-in generic tools: by simple matching, no model.
+"""How the offline agent uses a call's tools: read from their specs, with no model.
 
-It reads the conversation for an intent (book, check availability, a person, goodbye) and the
-details the tool needs (a day, a time, a name), taking them from earlier caller turns too, so a
-booking can be made over several turns. When a detail is missing it asks for it.
+Nothing here knows a particular tool. A caller asks for a tool with one of its keywords ("book",
+"speak person"), or by giving what only that tool takes ("10 am, my name is Ann" after the free
+times). Its arguments are read from everything the caller said since the agent last finished
+something: each property of the tool's JSON schema is a day, a time, a name, a yes/no or a text
+by its name and description, and the latest value said for it counts. A required one that is
+missing is asked for, one at a time, and the caller's answer to that question is taken as its
+value (a bare name, "3pm", "Tuesday"). A tool with a `confirmed` property changes something: it
+runs first without it, its answer ("Haircut on Tuesday 8 December at 15:00 for Jamie Lee") is
+put to the caller, and it runs for real only once the caller says yes.
+
+The conversation is read again from the history at every turn: what the agent asks, confirms
+and finishes ends with fixed phrases (`ASK`, `CONFIRM`, `CHANGE`, `DONE`), so each turn knows
+where the last one left off.
 """
 
-import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from tools_registry.base import ToolSpec
 from voice.agent.base import Turn
+from voice.agent.matching import stem, words
 
-WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-MONTHS = [
-    "january", "february", "march", "april", "may", "june",
-    "july", "august", "september", "october", "november", "december",
-]  # fmt: skip
-_BOOK = re.compile(r"\b(book|booking|appointment|reserve|schedule)\b")
-_AVAILABILITY = re.compile(r"\b(available|availability|free|openings|slots?)\b")
-_PERSON = re.compile(
-    r"\b(speak|talk|transfer|connect|put me through)\b.*\b(human|person|someone|staff|manager)\b"
+CONFIRM = "Shall I go ahead?"
+CHANGE = "What would you like to change?"
+DONE = "Anything else I can do for you?"
+ASK = {
+    "day": "Which day would you like?",
+    "time": "What time would suit you?",
+    "name": "Can I have your full name, please?",
+}
+CONFIRMED = "confirmed"  # the property of a tool that asks the caller first
+
+_WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+_MONTH = (
+    r"(?:january|february|march|april|may|june|july|august|september|october|november|december)"
 )
-_GOODBYE = re.compile(r"\b(bye|goodbye|hang up|that's all|that is all)\b")
-_ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
-_MONTH_DAY = re.compile(rf"\b({'|'.join(MONTHS)})\s+(\d{{1,2}})(?:st|nd|rd|th)?\b")
-_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({'|'.join(MONTHS)})\b")
-_TIME = re.compile(
-    r"\b(?:at\s+)?(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)|\bat\s+(\d{1,2}):(\d{2})"
+_ORDINAL = (
+    r"(?:\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)"
 )
-_NAME = re.compile(r"\b(?:my name is|name's|this is|it's for|booking for)\s+([a-z][a-z'-]+)")
-_SERVICE = re.compile(r"\bbook (?:a|an|me a|me an)\s+([a-z]+)")
+_DAY_PHRASE = re.compile(
+    rf"\b(?:\d{{4}}-\d{{2}}-\d{{2}}|today|tomorrow|(?:(?:next|this) )?{_WEEKDAY}"
+    rf"(?: the {_ORDINAL})?|{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)? (?:of )?{_MONTH}|the {_ORDINAL})\b"
+)
+_HOUR = r"(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+_TIME_PHRASE = re.compile(
+    rf"\b(?:{_HOUR}(?:[:.]\d{{2}})? ?(?:am|pm|a\.m\.|p\.m\.|o'?clock)"
+    rf"|\d{{1,2}}:\d{{2}}|(?:half|quarter) (?:past|to) {_HOUR}|noon|midday|at {_HOUR})(?!\w)"
+)
+_NAME_INTRO = re.compile(r"\b(?:my name is|my name's|name's|this is|it's for|booking for) (.+)")
+_LEADING_FILLER = re.compile(
+    r"^(?:(?:yes|yeah|sure|ok|okay|well|um|uh|so|hi|hello)\W+)*"
+    r"(?:(?:it's|it is|i'm|i am|my name is|my name's|name's|this is|call me)\s+)?"
+)
+_NOT_A_NAME = frozenset(
+    {"a", "an", "and", "the", "please", "thanks", "thank", "at", "on", "for", "to", "in"}
+    | {"tomorrow", "today", "booking", "calling", "looking", "here", "there", "just", "not"}
+    | {"sure", "yes", "no", "ok", "okay", "hi", "hello", "i", "would", "like", "can", "could"}
+)
+_YES = re.compile(r"\b(?:yes|yeah|yep|yup|sure|correct|right|ok|okay|please do|go ahead)\b")
+_NO = re.compile(r"\b(?:no|nope|not|don't|dont|wait|change|cancel|actually)\b")
 
 
 @dataclass(frozen=True)
 class ToolCall:
     name: str
-    arguments: dict = field(default_factory=dict)
+    arguments: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Question:
-    """What the agent must ask before it can call a tool."""
+    """What the agent says instead of calling a tool: a question for the caller."""
 
     text: str
 
 
-def _date(text: str, today: dt.date) -> dt.date | None:
-    if match := _ISO_DATE.search(text):
-        try:
-            return dt.date.fromisoformat(match.group(1))
-        except ValueError:
-            return None
-    if "tomorrow" in text:
-        return today + dt.timedelta(days=1)
-    if "today" in text:
-        return today
-    for index, day in enumerate(WEEKDAYS):
-        if re.search(rf"\b{day}\b", text):
-            return today + dt.timedelta(days=(index - today.weekday() - 1) % 7 + 1)
-    if match := _MONTH_DAY.search(text):
-        month, day = match.group(1, 2)
-    elif match := _DAY_MONTH.search(text):
-        month, day = match.group(2, 1)
-    else:
+def property_kind(key: str, schema: dict[str, Any]) -> str:
+    """What a property holds, by its name and description: day, time, name, yes/no or text."""
+    if schema.get("type") == "boolean":
+        return "yes/no"
+    about = f"{key} {schema.get('description', '')}".lower()
+    for kind, cue in (("day", r"\b(?:date|day)\b"), ("time", r"\btime\b"), ("name", r"\bname\b")):
+        if re.search(cue, about):
+            return kind
+    return "text"
+
+
+def question_for(key: str, schema: dict[str, Any]) -> str:
+    """How the agent asks for a missing property."""
+    return ASK.get(property_kind(key, schema), f"What {key.replace('_', ' ')} should I use?")
+
+
+def tool_request(history: list[Turn], specs: tuple[ToolSpec, ...]) -> ToolCall | Question | None:
+    """The tool call, or the question, that the last caller turn leads to; None: no tool."""
+    turns = _since_last_done(history)
+    spec = _current_tool(turns, specs)
+    if spec is None:
         return None
-    try:
-        candidate = dt.date(today.year, MONTHS.index(month) + 1, int(day))
-    except ValueError:
-        return None
-    return candidate if candidate >= today else candidate.replace(year=today.year + 1)
+    last = turns[-1].text.lower()
+    last_agent = next((t.text for t in reversed(turns) if t.role == "agent"), "")
+    arguments = _arguments(spec, turns)
+    properties = _properties(spec)
+    if last_agent.endswith(CONFIRM) and CONFIRMED in properties:
+        if _NO.search(last) and not _YES.search(last):
+            return Question(f"No problem. {CHANGE}")
+        if _YES.search(last):
+            return ToolCall(spec.name, {**arguments, CONFIRMED: True})
+    for key in spec.parameters.get("required", []):
+        if key not in arguments:
+            return Question(question_for(key, properties[key]))
+    return ToolCall(spec.name, arguments)
 
 
-def _time(text: str) -> str | None:
-    match = _TIME.search(text)
-    if not match:
-        return None
-    if match.group(4):
-        hour, minute, suffix = int(match.group(4)), int(match.group(5)), ""
-    else:
-        hour, minute, suffix = int(match.group(1)), int(match.group(2) or 0), match.group(3)
-    if suffix.startswith("p") and hour < 12:
-        hour += 12
-    if suffix.startswith("a") and hour == 12:
-        hour = 0
-    return f"{hour:02d}:{minute:02d}" if hour < 24 and minute < 60 else None
+def _since_last_done(history: list[Turn]) -> list[Turn]:
+    """The turns since the agent last finished something (said `DONE`)."""
+    done = [i for i, t in enumerate(history) if t.role == "agent" and t.text.endswith(DONE)]
+    return history[done[-1] + 1 :] if done else history
 
 
-def _latest(turns: list[str], find):
-    """The most recent value `find` gets from the caller's turns, newest first."""
-    return next((value for text in reversed(turns) if (value := find(text))), None)
+def _properties(spec: ToolSpec) -> dict[str, dict[str, Any]]:
+    return spec.parameters.get("properties", {})
 
 
-def tool_request(
-    history: list[Turn], specs: tuple[ToolSpec, ...], today: dt.date
-) -> ToolCall | Question | None:
-    """The tool call (or the question) the last caller turn leads to, if any."""
-    names = {spec.name for spec in specs}
-    said = [turn.text.lower() for turn in history if turn.role == "caller"]
-    if not said:
-        return None
-    last = said[-1]
-    last_agent = next((t.text.lower() for t in reversed(history) if t.role == "agent"), "")
-    if "transfer_to_human" in names and _PERSON.search(last):
-        return ToolCall("transfer_to_human", {"reason": "the caller asked for a person"})
-    if "end_call" in names and _GOODBYE.search(last):
-        return ToolCall("end_call")
-    gives_details = bool(_time(last) or _NAME.search(last))
-    continuing = bool(_BOOK.search(last_agent)) and gives_details
-    if (_BOOK.search(last) or continuing) and "book_appointment" in names:
-        return _booking(said, names, today)
-    if _AVAILABILITY.search(last) and "check_availability" in names:
-        day = _date(last, today) or _latest(said, lambda text: _date(text, today))
-        if day:
-            return ToolCall("check_availability", {"date": day.isoformat()})
-        return Question("Which day would you like?")
-    return None
+def _current_tool(turns: list[Turn], specs: tuple[ToolSpec, ...]) -> ToolSpec | None:
+    """The tool the last caller turn is about, followed turn by turn: one asked for by keyword;
+    else the one the agent's question before it was about; else the one that takes what the
+    caller gives. A tool that asked nothing is done with."""
+    questions = (
+        *ASK.values(),
+        CONFIRM,
+        CHANGE,
+        *(question_for(key, prop) for spec in specs for key, prop in _properties(spec).items()),
+    )
+    current: ToolSpec | None = None
+    asking = False  # whether the agent's last turn asked the caller something
+    for turn in turns:
+        if turn.role == "agent":
+            asking = turn.text.endswith(questions)
+            continue
+        text = turn.text.lower()
+        asked_for = [spec for spec in specs if any(_keyword_in(text, k) for k in spec.keywords)]
+        if asked_for:
+            current = asked_for[0]
+        elif not (asking and current):
+            current = _taking(_values(text), specs)
+    return current
 
 
-def _booking(said: list[str], names: set[str], today: dt.date) -> ToolCall | Question:
-    day = _latest(said, lambda text: _date(text, today))
-    time = _latest(said[-2:], _time)
-    name = _latest(said, lambda text: (m := _NAME.search(text)) and m.group(1).title())
-    if day is None:
-        return Question("Which day would you like to book?")
-    if time is None:
-        if "check_availability" in names:
-            return ToolCall("check_availability", {"date": day.isoformat()})
-        return Question(f"What time on {day:%A %d %B} would suit you?")
-    if name is None:
-        return Question("Can I have your name for the booking?")
-    arguments = {"date": day.isoformat(), "time": time, "name": name}
-    if service := _latest(said, lambda text: (m := _SERVICE.search(text)) and m.group(1)):
-        arguments["service"] = service
-    return ToolCall("book_appointment", arguments)
+def _keyword_in(text: str, keyword: str) -> bool:
+    """Whether every word of `keyword` is in `text` (compared by stem: "booking" has "book")."""
+    stems = {stem(word) for word in words(text)}
+    return all(stem(word) in stems for word in words(keyword))
+
+
+def _taking(values: list[tuple[str, str]], specs: tuple[ToolSpec, ...]) -> ToolSpec | None:
+    """The tool that takes every kind of value given (the one that takes most, of several)."""
+    given = {kind for kind, _ in values}
+    fitting = [
+        spec
+        for spec in specs
+        if given and given <= {property_kind(k, p) for k, p in _properties(spec).items()}
+    ]
+    return max(fitting, key=lambda spec: len(_properties(spec)), default=None)
+
+
+def _values(text: str) -> list[tuple[str, str]]:
+    """The days, times and names `text` gives, as (kind, words as said)."""
+    found = [("day", match[0]) for match in _DAY_PHRASE.finditer(text)]
+    found += [("time", match[0]) for match in _TIME_PHRASE.finditer(text)]
+    if (match := _NAME_INTRO.search(text)) and (name := _name(match[1])):
+        found.append(("name", name))
+    return found
+
+
+def _name(text: str) -> str | None:
+    """The name at the start of `text`: up to three words, before any filler or day."""
+    name: list[str] = []
+    for word in re.findall(r"[a-z][a-z'-]*|\S+", _LEADING_FILLER.sub("", text.strip())):
+        if word in _NOT_A_NAME or not re.fullmatch(r"[a-z][a-z'-]*", word) or len(name) == 3:
+            break
+        name.append(word)
+    return " ".join(name).title() or None
+
+
+def _arguments(spec: ToolSpec, turns: list[Turn]) -> dict[str, Any]:
+    """Each property's latest value said by the caller, answers to our questions included."""
+    properties = _properties(spec)
+    kinds = {key: property_kind(key, prop) for key, prop in properties.items()}
+    arguments: dict[str, Any] = {}
+    asked: str | None = None  # the property the agent's last turn asked for
+    for turn in turns:
+        if turn.role == "agent":
+            questions = {question_for(key, prop): key for key, prop in properties.items()}
+            asked = next((key for q, key in questions.items() if turn.text.endswith(q)), None)
+            continue
+        text = turn.text.lower()
+        values = _values(text)
+        for key, kind in kinds.items():
+            said = [value for value_kind, value in values if value_kind == kind]
+            if said:
+                arguments[key] = said[-1]
+            elif key == asked:  # the answer to our question, as said
+                answer = _name(text) if kind == "name" else text.strip(" .!?")
+                if answer:
+                    arguments[key] = answer
+    return arguments

@@ -14,7 +14,7 @@ from django.dispatch import receiver
 from redis.exceptions import RedisError
 
 from tenants_app.db import current_schema
-from tenants_app.models import Tenant
+from tenants_app.models import BusinessSettings, Tenant
 from tools_registry.models import ToolEnablement
 from voice.models import KnowledgeItem, Persona, WidgetKey
 
@@ -67,5 +67,6 @@ def _agent_changed(sender, **kwargs) -> None:
 
 
 @receiver([post_save, post_delete], sender=Tenant)
+@receiver([post_save], sender=BusinessSettings)  # the tenant, as its own admin saves it
 def _tenant_changed(sender, instance: Tenant, **kwargs) -> None:
     _bump(instance.schema_name)

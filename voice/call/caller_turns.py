@@ -14,7 +14,7 @@ import numpy as np
 
 from voice.audio.base import PCM_RATE, join_pcm
 from voice.call.clock import CallClock
-from voice.speech.stt import SpeechToText
+from voice.speech.stt import SpeechContext, SpeechToText
 from voice.speech.vad import SpeechEnded, SpeechStarted, VoiceActivityDetector
 
 logger = logging.getLogger(__name__)
@@ -30,12 +30,14 @@ class CallerTurns:
         *,
         detector: VoiceActivityDetector,
         stt: SpeechToText,
+        speech: SpeechContext,
         clock: CallClock,
         on_speech_start: Callable[[], Awaitable[None]],
         on_utterance: Callable[[str, int, int], Awaitable[None]],
     ) -> None:
         self._vad = detector
         self._stt = stt
+        self._speech = speech
         self._clock = clock
         self._on_speech_start = on_speech_start
         self._on_utterance = on_utterance
@@ -85,7 +87,7 @@ class CallerTurns:
         while (item := await self._queue.get()) is not None:
             pcm, start_ms, end_ms = item
             try:
-                text = await self._stt.transcribe(pcm)
+                text = await self._stt.transcribe(pcm, self._speech)
             except Exception:
                 logger.exception("speech-to-text failed on a %d ms utterance", end_ms - start_ms)
                 continue

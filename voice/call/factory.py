@@ -35,7 +35,8 @@ from voice.call.voice_path import SidecarSettings, VoicePath, VoicePathListener
 from voice.models import CallMode
 from voice.prompt import persona_prompt_build
 from voice.sidecar.pool import SidecarPool
-from voice.speech.stt import speech_to_text
+from voice.speech.stt import SpeechContext, speech_to_text
+from voice.speech.vocabulary import speech_phrases
 
 
 def sidecar_settings() -> SidecarSettings:
@@ -70,6 +71,7 @@ def call_session_create(
         call_id=call_id,
         persona_id=access.agent.persona_id,
         enabled=dict(access.agent.tools),
+        timezone=access.tenant.timezone,
         slow_tools=slow_tools,
         report=tool_reports(send_json=outbox.send_json, transcript=transcript, clock=clock),
     )
@@ -79,7 +81,7 @@ def call_session_create(
     replies = Replies(
         call_id=call_id,
         agent=agent_for(settings.NEXUS_AGENT),
-        profile=access.agent.profile(),
+        profile=access.agent.profile(business=access.tenant.name, timezone=access.tenant.timezone),
         tools=tools,
         transcript=transcript,
         clock=clock,
@@ -107,6 +109,15 @@ def call_session_create(
             mode=mode,
             replies=replies,
             timers=timers,
+            speech=SpeechContext(
+                language=access.agent.language,
+                phrases=speech_phrases(
+                    agent_name=access.agent.name,
+                    business=access.tenant.name,
+                    knowledge=access.agent.knowledge,
+                    tools=tools.specs,
+                ),
+            ),
             end_request=end_request,
         )
         cleanups += voice_cleanups
@@ -136,6 +147,7 @@ def _voice_stages(
     mode: ServingMode,
     replies: Replies,
     timers: CallTimers,
+    speech: SpeechContext,
     end_request: EndRequest,
 ) -> tuple[VoiceStages, list[Cleanup]]:
     """The stages a voice call adds, and what to close when it ends."""
@@ -163,6 +175,7 @@ def _voice_stages(
     caller_turns = CallerTurns(
         detector=caller_speech_detector(),
         stt=speech_to_text(settings.NEXUS_SPEECH_TO_TEXT),
+        speech=speech,
         clock=clock,
         on_speech_start=caller_started_speaking,
         on_utterance=replies.caller_said,

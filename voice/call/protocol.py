@@ -187,8 +187,17 @@ def interrupt_message() -> Message:
     return {"type": "interrupt"}
 
 
-def tool_message(*, message_id: str, name: str, status: str, summary: str) -> Message:
-    return {"type": "tool", "id": message_id, "name": name, "status": status, "summary": summary}
+def tool_message(*, message_id: str, name: str, title: str, status: str, summary: str) -> Message:
+    """A tool card: `title` is what the caller reads it is ("Booking"), `summary` what came of
+    it in the caller's words; `name` is the tool's own, for clients that need it."""
+    return {
+        "type": "tool",
+        "id": message_id,
+        "name": name,
+        "title": title,
+        "status": status,
+        "summary": summary,
+    }
 
 
 def error_message(error: ApplicationError) -> Message:

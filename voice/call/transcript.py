@@ -54,13 +54,16 @@ class TranscriptRecorder:
         await self._send_json(transcript_message(entry_id, role, text, final=False))
 
     async def final(self, entry: FinalEntry, entry_id: str | None = None) -> None:
-        """Send the final entry to the caller and queue it for storage."""
+        """Queue the final entry for storage and send it to the caller (not a tool entry: the
+        caller has its card)."""
         self.entries.append(entry)
         if self._pending.qsize() < MAX_WAITING:
             self._pending.put_nowait((next(self._sequence), entry))
         else:
             self.dropped += 1
             logger.error("call %s: too many entries waiting for the database", self._call_id)
+        if entry.role == "tool":
+            return
         await self._send_json(
             transcript_message(
                 entry_id or self.new_id(),

@@ -1,10 +1,12 @@
 """Speech-to-text for the caller's side: the provider interface and the factory.
 
-A provider turns one utterance (PCM24k, as cut by the VAD) into lowercase text. Providers are
-shared by the calls of a process: ``transcribe`` must be safe to await concurrently and must
-never block the event loop.
+A provider turns one utterance (PCM24k, as cut by the VAD) into lowercase text, told what the
+call's speech is likely to be (`SpeechContext`: its language, and the persona's phrases to bias
+recognition towards). Providers are shared by the calls of a process: ``transcribe`` must be
+safe to await concurrently and must never block the event loop.
 """
 
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -12,8 +14,20 @@ import numpy as np
 PROVIDERS = ("offline", "gemini")
 
 
+@dataclass(frozen=True)
+class SpeechContext:
+    """What a call's speech is likely to be: its language, and phrases callers are likely to
+    say (`voice.speech.vocabulary`); none: anything at all."""
+
+    language: str = "en"
+    phrases: tuple[str, ...] = ()
+
+
+ANYTHING = SpeechContext()
+
+
 class SpeechToText(Protocol):
-    async def transcribe(self, pcm: np.ndarray) -> str:
+    async def transcribe(self, pcm: np.ndarray, context: SpeechContext = ANYTHING) -> str:
         """One utterance of PCM24k -> lowercase text, or "" when nothing was recognized."""
         ...
 

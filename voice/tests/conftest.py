@@ -4,9 +4,11 @@ The consumer reaches the database from Channels' DB thread, outside the test's t
 call tests write their rows from that thread too (committed) and assert on their own call ids.
 """
 
+import datetime as dt
 import json
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import pytest
 from channels.db import database_sync_to_async
@@ -15,10 +17,12 @@ from channels.testing import WebsocketCommunicator
 from nexus_project.asgi import application
 from tenants_app.db import tenant_schema
 from tenants_app.models import Tenant
+from tools_registry.models import Booking
 from voice.models import Call, Persona
 from voice.services import widget_key_create
 from voice.tests.fake_gemini import fake_gemini
 
+NEW_YORK = ZoneInfo("America/New_York")  # Joe's Barbershop's time zone
 JOES_ORIGIN = "http://joes.localhost:8000"
 PIZZA_ORIGIN = "http://pizza.localhost:8000"
 
@@ -57,11 +61,13 @@ async def pizza_key(db) -> Key:
 
 
 class Caller:
-    """A test client of `/ws/call/`, reading JSON and audio frames apart."""
+    """A test client of `/ws/call/`, reading JSON and audio frames apart; every JSON message
+    received is kept in `messages`, every audio frame in `audio`."""
 
     def __init__(self, communicator: WebsocketCommunicator) -> None:
         self.ws = communicator
         self.audio: list[bytes] = []
+        self.messages: list[dict] = []
 
     async def receive(self, timeout: float = 5) -> dict:
         """The next JSON message (audio frames met on the way are kept in `self.audio`)."""
@@ -72,7 +78,8 @@ class Caller:
             if frame.get("bytes") is not None:
                 self.audio.append(frame["bytes"])
                 continue
-            return json.loads(frame["text"])
+            self.messages.append(json.loads(frame["text"]))
+            return self.messages[-1]
 
     async def receive_until(self, kind: str, timeout: float = 10, **fields) -> dict:
         """Skip messages until one of type `kind` with the given field values."""
@@ -127,3 +134,28 @@ def stored_call(tenant: Tenant, call_id: str) -> tuple[Call | None, list[tuple[s
         row = Call.objects.select_related("persona").filter(pk=call_id).first()
         entries = list(row.transcript.values_list("role", "text")) if row else []
         return row, entries
+
+
+def at_3pm(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(15, 0), NEW_YORK)
+
+
+@database_sync_to_async
+def _unbook(starts: dt.datetime) -> None:
+    with tenant_schema("joes"):
+        Booking.objects.filter(starts_at=starts).delete()
+
+
+@pytest.fixture
+async def open_day(db) -> tuple[str, dt.date]:
+    """How a caller names a day Joe's is open, and the day: "tomorrow" in New York, or "on
+    Tuesday" when tomorrow is Sunday or Monday (closed). Its 3 pm is freed first: call tests
+    commit, so another may have booked it."""
+    today = dt.datetime.now(NEW_YORK).date()
+    tomorrow = today + dt.timedelta(days=1)
+    if tomorrow.weekday() not in (6, 0):
+        said, day = "tomorrow", tomorrow
+    else:
+        said, day = "on Tuesday", today + dt.timedelta(days=(1 - today.weekday()) % 7)
+    await _unbook(at_3pm(day))
+    return said, day

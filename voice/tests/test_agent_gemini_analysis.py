@@ -15,7 +15,8 @@ pytestmark = pytest.mark.filterwarnings("ignore:Inheritance class AiohttpClientS
 
 HOURS = "Tuesday to Saturday, 9 am to 6 pm."
 JOES = AgentProfile(
-    name="Joe's Barbershop",
+    name="Sam",
+    business="Joe's Barbershop",
     system_prompt="You are the friendly receptionist of Joe's Barbershop.",
     greeting="Hi, this is Joe's Barbershop. How can I help you?",
     knowledge=(("Opening hours", HOURS), ("Prices", "Haircut 25 dollars.")),

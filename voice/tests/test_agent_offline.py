@@ -10,7 +10,8 @@ PRICES = "Haircut 25 dollars, beard trim 15 dollars, haircut and beard 35 dollar
 ADDRESS = "12 Elm Street, next to the bakery."
 
 JOES = AgentProfile(
-    name="Joe's Barbershop",
+    name="Sam",
+    business="Joe's Barbershop",
     system_prompt="You are the friendly receptionist of Joe's Barbershop.",
     greeting="Hi, this is Joe's Barbershop. How can I help you?",
     knowledge=(("Opening hours", HOURS), ("Prices", PRICES), ("Address", ADDRESS)),
@@ -56,7 +57,9 @@ async def test_says_plainly_it_does_not_know_and_offers_what_it_can_help_with():
 
 
 async def test_without_any_knowledge_it_still_says_it_does_not_know():
-    bare = AgentProfile(name="Bare Shop", system_prompt="", greeting="Hello.", knowledge=())
+    bare = AgentProfile(
+        name="Bo", business="Bare Shop", system_prompt="", greeting="Hello.", knowledge=()
+    )
     text = await ask("Do you sell motorcycle parts?", bare)
     assert "don't know" in text and "Bare Shop" in text
 

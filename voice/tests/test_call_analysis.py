@@ -78,7 +78,9 @@ async def test_one_worker_analyzes_two_calls_through_gemini(joes, fake):
     assert connections_to(fake.base_url) == []  # no task left its connections behind
     assert (await stored_analysis(first))["intent"] == "opening hours"
     assert (await stored_analysis(second))["intent"] == "prices"
-    assert [request.texts()[0].splitlines()[-1] for request in fake.requests] == [
+    requests = [request.texts()[0].splitlines() for request in fake.requests]
+    assert [lines[0] for lines in requests] == ["Business: Joe's Barbershop"] * 2
+    assert [lines[lines.index("Transcript:") + 1] for lines in requests] == [
         "Caller: When are you open on Saturday?",
         "Caller: How much is a beard trim?",
     ]

@@ -133,7 +133,7 @@ async def test_session_is_the_first_message(joes_key):
 
     assert session["type"] == "session"
     assert session["mode"] == "voice"
-    assert session["agent"] == {"name": "Joe's receptionist"}
+    assert session["agent"] == {"name": "Sam"}
     assert session["audio"] == {
         "in": {"format": "pcm16", "rate": 16000},
         "out": {"format": "pcm16", "rate": 24000},
@@ -345,7 +345,7 @@ async def test_admin_test_call_by_agent_slug(joes_key):
         session = await caller.receive()
 
     assert session["type"] == "session"
-    assert session["agent"] == {"name": "Joe's receptionist"}
+    assert session["agent"] == {"name": "Sam"}
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""The call's tool runner: only enabled tools, validated arguments, rows, reports, Celery."""
+"""The call's tool runner: only enabled tools, validated arguments, every attempt on record,
+one card per run with the tool's title, slow tools in Celery."""
 
 import asyncio
 import contextlib
@@ -12,6 +13,7 @@ from tools_registry.builtin.calendar import BookAppointment
 from tools_registry.models import Booking, InvocationStatus, ToolInvocation
 from tools_registry.slow import SlowTools
 from tools_registry.tests.helpers import finished_call, next_weekday
+from tools_registry.when import spoken_day
 from voice.call.tools import CallToolRunner
 from voice.models import Call, Persona
 
@@ -30,6 +32,12 @@ def persona_and_call(schema: str) -> tuple[Persona, Call, dict]:
 def invocations(schema: str, call: Call) -> list[tuple[str, str]]:
     with tenant_schema(schema):
         return list(ToolInvocation.objects.filter(call=call).values_list("tool_name", "status"))
+
+
+@database_sync_to_async
+def errors(schema: str, call: Call) -> list[str]:
+    with tenant_schema(schema):
+        return list(ToolInvocation.objects.filter(call=call).values_list("error", flat=True))
 
 
 @contextlib.asynccontextmanager
@@ -54,6 +62,7 @@ async def runner_for(schema: str):
         call_id=str(call.pk),
         persona_id=persona.pk,
         enabled=enabled,
+        timezone="America/New_York",
         slow_tools=slow_tools,
         report=report,
     )
@@ -72,7 +81,9 @@ async def test_only_the_personas_enabled_tools_are_offered_and_run(joes, pizza):
     assert "check_availability" not in offered and "knowledge_search" in offered
     assert outcome.ok is False
     assert outcome.result == {"error": "no tool 'check_availability' for this agent"}
-    assert await invocations("pizza", runner.call) == []
+    assert await invocations("pizza", runner.call) == [("check_availability", "rejected")]
+    assert await errors("pizza", runner.call) == ["no tool 'check_availability' for this agent"]
+    assert [r["status"] for r in runner.reports] == ["rejected"]  # for staff: not a card
 
 
 async def test_invalid_arguments_come_back_as_a_structured_error(joes):
@@ -82,6 +93,9 @@ async def test_invalid_arguments_come_back_as_a_structured_error(joes):
     assert outcome.ok is False
     assert outcome.result["error"] == "invalid arguments"
     assert any("'extra' was unexpected" in d for d in outcome.result["details"])
+    assert await invocations("joes", runner.call) == [("check_availability", "rejected")]
+    [error] = await errors("joes", runner.call)
+    assert error.startswith("invalid arguments; (top level): Additional properties")
 
 
 async def test_a_fast_tool_runs_inline_and_is_recorded(joes):
@@ -91,6 +105,7 @@ async def test_a_fast_tool_runs_inline_and_is_recorded(joes):
 
     assert outcome.ok and outcome.result["free"][0] == "09:00"
     assert [r["status"] for r in runner.reports] == ["started", "succeeded"]
+    assert {r["title"] for r in runner.reports} == {"Free times"}
     assert await invocations("joes", runner.call) == [("check_availability", "succeeded")]
 
 
@@ -98,11 +113,12 @@ async def test_a_slow_tool_runs_in_a_celery_worker(joes, pizza, celery_worker):
     day = next_weekday(4, weeks_ahead=30)
     async with runner_for("joes") as runner:
         outcome = await runner.run(
-            "book_appointment", {"date": day.isoformat(), "time": "12:00", "name": "Worker"}
+            "book_appointment",
+            {"date": day.isoformat(), "time": "12:00", "name": "Worker", "confirmed": True},
         )
 
     assert outcome.ok, outcome.result
-    assert outcome.summary == f"Booked for Worker: {day:%A %d %B} at 12:00"
+    assert outcome.summary == f"Booked for Worker: {spoken_day(day)} at 12:00"
     assert await invocations("joes", runner.call) == [("book_appointment", "succeeded")]
 
     @database_sync_to_async
@@ -122,7 +138,7 @@ async def test_no_worker_means_a_timeout_the_caller_hears_about(joes, monkeypatc
         )
 
     assert outcome.ok is False
-    assert outcome.summary == "book_appointment did not answer in time"
+    assert outcome.summary == "Booking is not answering right now; please try again in a moment."
     assert runner.reports[-1]["status"] == "failed"
     assert await invocations("joes", runner.call) == [
         ("book_appointment", InvocationStatus.TIMED_OUT)

@@ -9,8 +9,8 @@ from django.test import override_settings
 from google.genai import errors
 
 from voice.speech.gemini_stt import GeminiSpeechToText
-from voice.speech.stt import speech_to_text
-from voice.tests.fake_gemini import API_KEY, decoded_bytes, error_reply, text_reply
+from voice.speech.stt import SpeechContext, speech_to_text
+from voice.tests.fake_gemini import API_KEY, decoded_bytes, error_reply, json_reply, text_reply
 
 pytestmark = pytest.mark.filterwarnings("ignore:Inheritance class AiohttpClientSession")
 
@@ -31,30 +31,60 @@ async def stt(fake):
     await stt.aclose()
 
 
-async def test_transcribes_inline_wav_of_the_utterance_to_lowercase_text(fake, stt):
-    fake.script(text_reply("Hello, I'd like ", "a haircut  on Saturday."))
-    pcm = tone(0.75)
+def said(transcript: str, no_speech: bool = False):
+    return json_reply({"transcript": transcript, "no_speech": no_speech})
 
-    text = await stt.transcribe(pcm)
+
+async def test_transcribes_inline_wav_of_the_utterance_to_lowercase_text(fake, stt):
+    fake.script(said("Hello, I'd like  a haircut on Saturday."))
+    pcm = tone(0.75 * 4)
+    context = SpeechContext(language="fr", phrases=("book a haircut", "beard trim"))
+
+    text = await stt.transcribe(pcm, context)
 
     assert text == "hello, i'd like a haircut on saturday."
     [request] = fake.requests
     assert not request.stream
+    assert "transcribe one utterance" in request.system_text
+    assert (
+        "speaks fr" in request.system_text and "book a haircut; beard trim" in request.system_text
+    )
+    assert request.body["generationConfig"]["responseMimeType"] == "application/json"
     [content] = request.body["contents"]
-    instruction, audio = content["parts"]
-    assert "Transcribe" in instruction["text"]
+    [audio] = content["parts"]
     assert audio["inlineData"]["mime_type"] == "audio/wav"
     with wave.open(io.BytesIO(decoded_bytes(audio["inlineData"]["data"]))) as wav:
         assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, RATE)
-        assert wav.getnframes() == len(pcm) == 18_000
+        assert wav.getnframes() == len(pcm) == 72_000
         assert wav.readframes(len(pcm)) == pcm.tobytes()
 
 
-@pytest.mark.parametrize("answer", ["", "[silence]", "(no speech)"])
+@pytest.mark.parametrize(
+    "answer", [said("", no_speech=True), said("[silence]"), said("(no speech)")]
+)
 async def test_nothing_said_is_the_empty_string(fake, stt, answer):
-    fake.script(text_reply(answer))
+    fake.script(answer)
 
     assert await stt.transcribe(tone(0.5)) == ""
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        text_reply("Sure! I can help you book a haircut."),  # not the JSON asked for
+        said("Transcribe the speech in this audio exactly as spoken"),  # the instructions
+        said(
+            "Of course! We are open Tuesday to Saturday, nine to six, and a haircut is"
+            " twenty five dollars; shall I book one for you?"
+        ),  # an answer, not one second
+        json_reply({"text": "hello"}),  # not the schema
+    ],
+)
+async def test_a_reply_that_is_not_a_transcript_is_discarded(fake, stt, answer, caplog):
+    fake.script(answer)
+
+    assert await stt.transcribe(tone(1.0)) == ""
+    assert "Gemini (gemini-2.5-flash) answered" in caplog.text
 
 
 async def test_an_empty_utterance_sends_nothing(fake, stt):

@@ -14,6 +14,8 @@ STAFF_GROUP = "staff-{schema}"  # channel-layer group of a tenant's staff consol
 @register
 class EndCall(BaseTool):
     name = "end_call"
+    title = "End of call"
+    keywords = ("bye", "goodbye", "hang up", "that's all", "that is all")
     description = "End the call once the caller has said goodbye or has nothing more to ask."
 
     async def execute(self, context: ToolContext, arguments: dict[str, Any]) -> ToolResult:
@@ -23,6 +25,12 @@ class EndCall(BaseTool):
 @register
 class TransferToHuman(BaseTool):
     name = "transfer_to_human"
+    title = "Transfer to a person"
+    keywords = (
+        "speak person", "talk person", "speak human", "talk human", "speak someone",
+        "talk someone", "speak staff", "speak manager", "talk manager", "transfer",
+        "put through", "connect person", "connect someone",
+    )  # fmt: skip
     description = "Hand the caller over to a person when asked, or when you cannot help."
     parameters = {
         "type": "object",

@@ -19,6 +19,7 @@ def _terms(text: str) -> set[str]:
 @register
 class KnowledgeSearch(BaseTool):
     name = "knowledge_search"
+    title = "Looking it up"
     description = "Search the business's knowledge (hours, prices, policies) for a question."
     parameters = {
         "type": "object",

@@ -26,6 +26,8 @@ def _bookings_next_hour(calendar: str) -> int:
 @register
 class WalkInWait(BaseTool):
     name = "walk_in_wait"
+    title = "Walk-in wait"
+    keywords = ("walk in", "how long wait", "queue")
     description = "Tell how long a walk-in customer would wait at Joe's right now."
     settings_schema = {
         "type": "object",
