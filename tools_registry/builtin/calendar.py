@@ -103,7 +103,7 @@ class Calendar:
         return start
 
     def slots(self, day: dt.date) -> list[dt.datetime]:
-        """Every slot start of `day` still ahead, in the calendar's time zone."""
+        """Every slot start of `day` in its opening hours, in the calendar's time zone."""
         step = dt.timedelta(minutes=self.settings["slot_minutes"])
         starts = []
         for opens, closes in self.settings["opening_hours"].get(DAYS[day.weekday()], []):

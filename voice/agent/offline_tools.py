@@ -189,11 +189,11 @@ def _arguments(spec: ToolSpec, turns: list[Turn]) -> dict[str, Any]:
     """Each property's latest value said by the caller, answers to our questions included."""
     properties = _properties(spec)
     kinds = {key: property_kind(key, prop) for key, prop in properties.items()}
+    questions = {question_for(key, prop): key for key, prop in properties.items()}
     arguments: dict[str, Any] = {}
     asked: str | None = None  # the property the agent's last turn asked for
     for turn in turns:
         if turn.role == "agent":
-            questions = {question_for(key, prop): key for key, prop in properties.items()}
             asked = next((key for q, key in questions.items() if turn.text.endswith(q)), None)
             continue
         text = turn.text.lower()

@@ -147,6 +147,6 @@ def tool_reports(
         if message["status"] != "started":
             now = clock.ms()
             text = f"{message['name']} {message['status']}: {message['summary']}".strip(": ")
-            await transcript.final(FinalEntry("tool", text, now, now))
+            transcript.store(FinalEntry("tool", text, now, now))
 
     return report

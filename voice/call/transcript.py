@@ -53,17 +53,19 @@ class TranscriptRecorder:
         """A live, non-final caption; a later message with the same id replaces it."""
         await self._send_json(transcript_message(entry_id, role, text, final=False))
 
-    async def final(self, entry: FinalEntry, entry_id: str | None = None) -> None:
-        """Queue the final entry for storage and send it to the caller (not a tool entry: the
-        caller has its card)."""
+    def store(self, entry: FinalEntry) -> None:
+        """Queue a final entry for storage only (a tool entry, for staff: the caller has its
+        card)."""
         self.entries.append(entry)
         if self._pending.qsize() < MAX_WAITING:
             self._pending.put_nowait((next(self._sequence), entry))
         else:
             self.dropped += 1
             logger.error("call %s: too many entries waiting for the database", self._call_id)
-        if entry.role == "tool":
-            return
+
+    async def final(self, entry: FinalEntry, entry_id: str | None = None) -> None:
+        """Queue the final entry for storage and send it to the caller."""
+        self.store(entry)
         await self._send_json(
             transcript_message(
                 entry_id or self.new_id(),

@@ -68,21 +68,32 @@ def speech_phrases(
     knowledge: Iterable[tuple[str, str]],
     tools: Iterable[ToolSpec],
 ) -> tuple[str, ...]:
-    """The persona's phrases, lowercase, one sentence each."""
+    """The persona's phrases, lowercase, one sentence each, then the everyday ones."""
     phrases = [f"this is {agent_name}", f"hi is this {business}", f"thanks for calling {business}"]
     for title, content in knowledge:
         phrases += [f"what are your {title}", f"tell me about {title}"]
         phrases += [sentence for sentence in re.split(r"[.!?;]\s*", content) if sentence]
     for spec in tools:
         phrases += [spec.title, *spec.keywords, spec.description]
-    phrases += EVERYDAY
-    phrases += [f"on {day} at {time}" for day, time in itertools.product(DAYS, TIMES)]
-    phrases += [f"can i book {day} at {time}" for day, time in zip(DAYS, TIMES, strict=False)]
-    phrases += [f"my name is {first}" for first in FIRST_NAMES]
-    phrases += [f"{first} {last}" for first, last in itertools.product(FIRST_NAMES, LAST_NAMES)]
-    return tuple(dict.fromkeys(_plain(phrase) for phrase in phrases if _plain(phrase)))
+    return tuple(dict.fromkeys([*_plain_phrases(phrases), *_EVERYDAY_PHRASES]))
 
 
 def _plain(text: str) -> str:
     """Lowercase words, the way speech-to-text writes them."""
     return " ".join(re.sub(r"[^a-z0-9' ]+", " ", text.lower()).split())
+
+
+def _plain_phrases(phrases: Iterable[str]) -> list[str]:
+    return [plain for phrase in phrases if (plain := _plain(phrase))]
+
+
+# The same for every persona: made once, not at every call.
+_EVERYDAY_PHRASES = _plain_phrases(
+    [
+        *EVERYDAY,
+        *(f"on {day} at {time}" for day, time in itertools.product(DAYS, TIMES)),
+        *(f"can i book {day} at {time}" for day, time in zip(DAYS, TIMES, strict=False)),
+        *(f"my name is {first}" for first in FIRST_NAMES),
+        *(f"{first} {last}" for first, last in itertools.product(FIRST_NAMES, LAST_NAMES)),
+    ]
+)
