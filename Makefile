@@ -18,7 +18,8 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(PYTHON) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-# RUN_ARGS=--reset-examples applies the example tenants' configs again, over admins' changes.
+# RUN_ARGS=--reset-examples applies the example tenants' configs again, over admins' changes;
+# RUN_ARGS=--sidecar-emulator also runs the PersonaPlex emulator as the sidecar pool.
 run: $(VENV)/.runtime
 	$(PYTHON) -m nexus_project.launcher $(RUN_ARGS)
 

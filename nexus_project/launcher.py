@@ -2,13 +2,15 @@
 
 Starts the embedded PostgreSQL and Redis (unless `DATABASE_URL` / `REDIS_URL` are set), migrates
 every schema, onboards the example tenants not onboarded yet, with development logins, starts the
-ASGI server, a Celery worker and the PersonaPlex emulator, prints every URL and login, and on
-Ctrl+C stops everything it started. A helper that dies is started again; the server goes on.
+ASGI server and a Celery worker, prints every URL and login, and on Ctrl+C stops everything it
+started. A helper that dies is started again; the server goes on. With no sidecar configured,
+the agents speak through the offline cascade voice.
 
-    python -m nexus_project.launcher [--reset-examples]
+    python -m nexus_project.launcher [--reset-examples] [--sidecar-emulator]
 
 `--reset-examples` applies the example tenants' configs and demo passwords again, over whatever
-their admins changed.
+their admins changed. `--sidecar-emulator` also starts the PersonaPlex emulator (it echoes the
+caller, for trying the sidecar protocol without a GPU) as the sidecar pool.
 """
 
 import argparse
@@ -69,6 +71,9 @@ def _interrupt(signum, frame) -> None:
 def main(argv: list[str]) -> int:
     cli = argparse.ArgumentParser(description="Run Nexus on embedded defaults.")
     cli.add_argument("--reset-examples", action="store_true", help="re-apply the example tenants")
+    cli.add_argument(
+        "--sidecar-emulator", action="store_true", help="run the PersonaPlex emulator as sidecar"
+    )
     options = cli.parse_args(argv)
     os.chdir(BASE_DIR)
     env_file_ensure()
@@ -86,7 +91,7 @@ def main(argv: list[str]) -> int:
                 manage("migrate_schemas", "--noinput", "-v", "0")
                 manage("demo_setup", "--port", str(port), *(["--reset"] * options.reset_examples))
                 manage("calls_close_stale")
-                if not os.environ.get("PERSONAPLEX_URLS"):
+                if options.sidecar_emulator and not os.environ.get("PERSONAPLEX_URLS"):
                     sidecar_port = port_pick(host, int(os.environ.get("SIDECAR_PORT", "8998")))
                     processes.start(
                         "sidecar emulator",

@@ -156,7 +156,8 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}},  # its INFO lines narrate every login
 }
 
-# The PersonaPlex sidecars (docs/operations.md): a pool, one call per sidecar at a time.
+# The PersonaPlex sidecars (docs/operations.md, docs/voice-engines.md): a pool of sidecar URLs,
+# each holding one call at a time unless its entry says more (`ws://gpu-1:8998#sessions=4`).
 PERSONAPLEX_URLS = env.list("PERSONAPLEX_URLS", default=[])
 PERSONAPLEX_HANDSHAKE_TIMEOUT = env.float("PERSONAPLEX_HANDSHAKE_TIMEOUT", default=30.0)
 PERSONAPLEX_LOADING_GRACE = env.float("PERSONAPLEX_LOADING_GRACE", default=3.0)
@@ -175,6 +176,13 @@ NEXUS_AGENT = env(
 )
 NEXUS_SPEECH_TO_TEXT = env("NEXUS_SPEECH_TO_TEXT", default="offline")
 
+# The voice engines (docs/voice-engines.md): the cascade's text-to-speech, and what serves a
+# voice call while its persona's engine cannot ("cascade": the cascade voice; "text": text).
+NEXUS_TEXT_TO_SPEECH = env(
+    "NEXUS_TEXT_TO_SPEECH", default="gemini" if env("GEMINI_API_KEY", default="") else "offline"
+)
+NEXUS_VOICE_FALLBACK = env("NEXUS_VOICE_FALLBACK", default="cascade")
+
 # Celery (slow tools, post-call analysis) on the same Redis; kombu names a unix socket its own way.
 CELERY_BROKER_URL = REDIS_URL.replace("unix://", "redis+socket://", 1)
 CELERY_TASK_ACKS_LATE = True
@@ -187,10 +195,15 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # the LOGGING above stays in charge
 NEXUS_TOOL_MODULES = env.list("NEXUS_TOOL_MODULES", default=[])
 NEXUS_HTTP_TOOL_ALLOW_PRIVATE = env.bool("NEXUS_HTTP_TOOL_ALLOW_PRIVATE", default=False)
 
-# Google Gemini (docs/gemini.md): the "gemini" agent and speech-to-text providers.
+# Google Gemini (docs/gemini.md): the "gemini" agent, speech-to-text and text-to-speech
+# providers, and the `gemini_live` voice engine.
 GEMINI_API_KEY = env("GEMINI_API_KEY", default="")
 GEMINI_MODEL = env("GEMINI_MODEL", default="gemini-2.5-flash")
 GEMINI_BASE_URL = env("GEMINI_BASE_URL", default="")  # empty: Google's endpoint
 GEMINI_TIMEOUT_SECONDS = env.float("GEMINI_TIMEOUT_SECONDS", default=20.0)  # per attempt
 GEMINI_RETRIES = env.int("GEMINI_RETRIES", default=2)  # on 408/429/5xx, with backoff
 GEMINI_TRANSPORT = env("GEMINI_TRANSPORT", default="rest")  # "grpc" is accepted, REST is used
+GEMINI_TTS_MODEL = env("GEMINI_TTS_MODEL", default="gemini-2.5-flash-preview-tts")
+GEMINI_LIVE_MODEL = env(
+    "GEMINI_LIVE_MODEL", default="gemini-2.5-flash-native-audio-preview-12-2025"
+)

@@ -16,9 +16,9 @@ from nexus_project.errors import ApplicationError
 from tenants_app.domains import BadDomain, domain_normalize
 from tenants_app.models import timezone_validate
 from tools_registry.registry import tool_get, tool_names
-from voice.models import VoiceProvider
+from voice.engines.names import EngineName
+from voice.engines.voices import ALL_VOICE_IDS, voice_error
 from voice.origins import origin_normalize
-from voice.sidecar.voices import VOICE_IDS
 
 SLUG = r"^[a-z][a-z0-9_]{1,40}$"
 RESERVED_SCHEMAS = frozenset({"public", "information_schema"})  # and every "pg_..." name
@@ -58,8 +58,8 @@ SCHEMA: dict[str, Any] = {
             "additionalProperties": False,
             "required": ["provider", "voice_id"],
             "properties": {
-                "provider": {"enum": list(VoiceProvider.values)},
-                "voice_id": {"enum": list(VOICE_IDS)},
+                "provider": {"enum": list(EngineName.values)},
+                "voice_id": {"enum": list(ALL_VOICE_IDS)},
             },
         },
         "system_prompt": {"type": "string", "minLength": 1},
@@ -189,6 +189,9 @@ def config_parse(data: Any, *, source: str = "config") -> TenantConfig:
     tenant_id = data["tenant_id"]
     if tenant_id in RESERVED_SCHEMAS or tenant_id.startswith("pg_"):
         raise ConfigError(f"{source}: tenant_id: {tenant_id!r} is reserved by PostgreSQL or Nexus")
+    voice = data["voice_settings"]
+    if wrong_voice := voice_error(voice["provider"], voice["voice_id"]):
+        raise ConfigError(f"{source}: voice_settings.voice_id: {wrong_voice}")
     widget = data.get("widget", {})
     try:
         origins = [origin_normalize(origin) for origin in widget.get("allowed_origins", [])]

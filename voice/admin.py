@@ -31,8 +31,8 @@ class KnowledgeInline(admin.StackedInline):
 
 @admin.register(Persona)
 class PersonaAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "voice_id", "language", "is_active", "updated_at"]
-    list_filter = ["is_active", "voice_id"]
+    list_display = ["name", "slug", "voice_provider", "voice_id", "language", "is_active"]
+    list_filter = ["is_active", "voice_provider"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [KnowledgeInline, ToolEnablementInline]

@@ -2,14 +2,12 @@
 
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 
-from voice.sidecar.voices import VOICE_CHOICES, VOICE_IDS
-
-
-class VoiceProvider(models.TextChoices):
-    PERSONAPLEX = "nvidia_personaplex", "NVIDIA PersonaPlex"
+from voice.engines.names import EngineName
+from voice.engines.voices import ALL_VOICE_IDS, DEFAULT_VOICES, voice_choices, voice_error
 
 
 class Persona(models.Model):
@@ -20,9 +18,20 @@ class Persona(models.Model):
     system_prompt = models.TextField(help_text="The agent's role and manner, in plain words.")
     greeting = models.CharField(max_length=300, blank=True)
     voice_provider = models.CharField(
-        max_length=32, choices=VoiceProvider.choices, default=VoiceProvider.PERSONAPLEX
+        "voice engine",
+        max_length=32,
+        choices=EngineName.choices,
+        default=EngineName.PERSONAPLEX,
+        help_text="What speaks for the agent. Without a PersonaPlex sidecar or a Gemini key, "
+        "calls are voiced by the offline cascade.",
     )
-    voice_id = models.CharField(max_length=16, choices=VOICE_CHOICES, default="NATF0.pt")
+    voice_id = models.CharField(
+        "voice",
+        max_length=32,
+        choices=voice_choices(),
+        default=DEFAULT_VOICES[EngineName.PERSONAPLEX],
+        help_text="One of the chosen engine's voices (the cascade speaks with Gemini's).",
+    )
     language = models.CharField(max_length=16, default="en")
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -32,12 +41,16 @@ class Persona(models.Model):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(voice_id__in=VOICE_IDS), name="persona_voice_id_known"
+                condition=models.Q(voice_id__in=ALL_VOICE_IDS), name="persona_voice_id_known"
             )
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if error := voice_error(self.voice_provider, self.voice_id):
+            raise ValidationError({"voice_id": error})
 
 
 class KnowledgeItem(models.Model):

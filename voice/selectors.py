@@ -21,6 +21,7 @@ class AgentSnapshot:
     name: str
     system_prompt: str
     greeting: str
+    voice_engine: str  # the persona's `voice_provider`
     voice_id: str
     language: str
     knowledge: tuple[tuple[str, str], ...]  # (title, content), in the admin's order
@@ -57,6 +58,7 @@ def agent_snapshot(*, persona: Persona) -> AgentSnapshot:
         name=persona.name,
         system_prompt=persona.system_prompt,
         greeting=persona.greeting,
+        voice_engine=persona.voice_provider,
         voice_id=persona.voice_id,
         language=persona.language,
         knowledge=tuple(persona_knowledge(persona_id=persona.pk)),

@@ -42,6 +42,8 @@
     sidecar_loading: "Voice is getting ready, you can type meanwhile.",
     recovered: "Voice is back.",
   };
+  // A voice call moved to another voice engine (`mode` `voice` with an `engine`, not recovered).
+  var STANDBY_NOTE = "The main voice is unavailable: a standby voice answers meanwhile.";
   var ENDED = {
     caller_hangup: "You ended the call.",
     agent_ended: "The assistant ended the call.",
@@ -647,6 +649,9 @@
         if (m.mode === "text") {
           note(MODE_NOTES[m.reason] || "Voice is unavailable, you can keep typing.");
           setState("live", "Text only for now: type your message.");
+        } else if (m.engine && m.reason !== "recovered") {
+          note(STANDBY_NOTE);
+          setState("live", "Voice is starting…");
         } else {
           note(MODE_NOTES[m.reason] || "Voice is back.");
           setState("live", "Voice is back.");

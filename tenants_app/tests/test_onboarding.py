@@ -118,6 +118,12 @@ def test_onboarding_updates_what_changed(db, in_schema):
             "voice_settings.voice_id: 'en_us_male_calm' is not one of",
         ),
         (
+            yaml.safe_dump(
+                {**ACME, "voice_settings": {"provider": "cascade", "voice_id": "NATF2.pt"}}
+            ),
+            "voice_settings.voice_id: 'NATF2.pt' is not a voice of cascade",
+        ),
+        (
             yaml.safe_dump({k: v for k, v in ACME.items() if k != "tenant_id"}),
             "'tenant_id' is a required property",
         ),
@@ -149,6 +155,7 @@ def test_onboarding_updates_what_changed(db, in_schema):
     ],
     ids=[
         "unknown-voice",
+        "voice-of-another-engine",
         "missing-tenant-id",
         "bad-yaml",
         "bad-origin",

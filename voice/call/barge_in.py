@@ -48,10 +48,16 @@ class BargeIn:
         """Whether the agent's voice (not its silence) reached the caller just now."""
         return time.monotonic() < self._audible_until
 
-    async def caller_started_speaking(self) -> None:
-        """The caller's speech began: a barge-in if the agent is audible."""
+    async def caller_started_speaking(self) -> bool:
+        """The caller's speech began: a barge-in if the agent is audible (then True)."""
         if not self.agent_audible:
-            return
+            return False
+        await self.engine_interrupted()
+        return True
+
+    async def engine_interrupted(self) -> None:
+        """The caller barged in: the widget drops what it buffered, the turn is interrupted,
+        and the rest of it is muted."""
         self._muted = True
         self.count += 1
         await self._send_json(interrupt_message())

@@ -9,6 +9,7 @@ transcribed too.
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -23,6 +24,9 @@ PREROLL_SECONDS = 0.3  # audio kept from before the detector fired: the first sy
 MAX_SEGMENT_SECONDS = 30
 QUEUE_LIMIT = 8
 
+SpeechStart = Callable[[], Awaitable[object]]
+Utterance = Callable[[str, int, int], Awaitable[None]]  # text, start and end (call ms)
+
 
 class CallerTurns:
     def __init__(
@@ -32,8 +36,8 @@ class CallerTurns:
         stt: SpeechToText,
         speech: SpeechContext,
         clock: CallClock,
-        on_speech_start: Callable[[], Awaitable[None]],
-        on_utterance: Callable[[str, int, int], Awaitable[None]],
+        on_speech_start: SpeechStart,
+        on_utterance: Utterance,
     ) -> None:
         self._vad = detector
         self._stt = stt
@@ -99,3 +103,24 @@ class CallerTurns:
         self._cut()
         await self._queue.put(None)
         await self._worker
+
+
+@dataclass(frozen=True)
+class Hearing:
+    """How a call hears its caller: a speech detector per stream, speech-to-text told what the
+    call's speech is likely to be, and the call's clock."""
+
+    detector: Callable[[], VoiceActivityDetector]
+    stt: SpeechToText
+    speech: SpeechContext
+    clock: CallClock
+
+    def turns(self, *, on_speech_start: SpeechStart, on_utterance: Utterance) -> CallerTurns:
+        return CallerTurns(
+            detector=self.detector(),
+            stt=self.stt,
+            speech=self.speech,
+            clock=self.clock,
+            on_speech_start=on_speech_start,
+            on_utterance=on_utterance,
+        )

@@ -2,15 +2,13 @@
 
 Each stage gets only what it talks to: the outbox to the caller, the transcript, the stages it
 hands its output to. A text-mode call has the transcript, the text agent and its tools; a voice
-call adds caller audio in, the caller's turns, barge-in and, when sidecars are configured, the
-voice path.
+call adds caller audio in, barge-in, and its voice engines: the persona's, and the cascade
+while that one cannot serve (`EngineSwitch`).
 """
 
 from functools import partial
 
-import numpy as np
 from django.conf import settings
-from redis.asyncio import Redis
 
 from tools_registry.slow import SlowTools
 from voice.agent.providers import agent_for
@@ -19,10 +17,11 @@ from voice.call.access import CallAccess
 from voice.call.agent_turns import AgentTurns
 from voice.call.barge_in import BargeIn, caller_speech_detector
 from voice.call.caller_audio import CallerAudioIn
-from voice.call.caller_turns import CallerTurns
+from voice.call.caller_turns import Hearing
 from voice.call.client_limits import client_call_release
 from voice.call.clock import CallClock
 from voice.call.ending import EndRequest
+from voice.call.engine_switch import EngineFactory, EngineSwitch
 from voice.call.limits import CallTimers
 from voice.call.mode import ServingMode
 from voice.call.protocol import CallParams
@@ -31,23 +30,13 @@ from voice.call.session import CallSession, Cleanup, Outbox, VoiceStages
 from voice.call.tools import CallToolRunner, tool_reports
 from voice.call.transcript import TranscriptRecorder
 from voice.call.voice_events import VoiceEvents
-from voice.call.voice_path import SidecarSettings, VoicePath, VoicePathListener
+from voice.engines.base import EnginePersona
+from voice.engines.names import EngineName
+from voice.engines.parts import EngineParts
 from voice.models import CallMode
 from voice.prompt import persona_prompt_build
-from voice.sidecar.pool import SidecarPool
 from voice.speech.stt import SpeechContext, speech_to_text
 from voice.speech.vocabulary import speech_phrases
-
-
-def sidecar_settings() -> SidecarSettings:
-    return SidecarSettings(
-        urls=tuple(settings.PERSONAPLEX_URLS),
-        handshake_timeout=settings.PERSONAPLEX_HANDSHAKE_TIMEOUT,
-        ca_file=settings.PERSONAPLEX_CA_FILE,
-        retry_initial=settings.PERSONAPLEX_RETRY_INITIAL,
-        retry_max=settings.PERSONAPLEX_RETRY_MAX,
-        loading_grace=settings.PERSONAPLEX_LOADING_GRACE,
-    )
 
 
 def call_session_create(
@@ -105,9 +94,11 @@ def call_session_create(
             params=params,
             outbox=outbox,
             clock=clock,
+            transcript=transcript,
             agent_turns=agent_turns,
             mode=mode,
             replies=replies,
+            tools=tools,
             timers=timers,
             speech=SpeechContext(
                 language=access.agent.language,
@@ -143,9 +134,11 @@ def _voice_stages(
     params: CallParams,
     outbox: Outbox,
     clock: CallClock,
+    transcript: TranscriptRecorder,
     agent_turns: AgentTurns,
     mode: ServingMode,
     replies: Replies,
+    tools: CallToolRunner,
     timers: CallTimers,
     speech: SpeechContext,
     end_request: EndRequest,
@@ -160,56 +153,54 @@ def _voice_stages(
         barge_in=barge_in,
         agent_turns=agent_turns,
         replies=replies,
+        timers=timers,
     )
-    path: VoicePath | None = None
-    cleanups: list[Cleanup] = []
-    if settings.PERSONAPLEX_URLS:
-        redis = Redis.from_url(settings.REDIS_URL)
-        path = _voice_path(call_id=call_id, access=access, redis=redis, listener=events)
-        cleanups.append(redis.aclose)
-
-    async def caller_started_speaking() -> None:
-        timers.caller_active()
-        await barge_in.caller_started_speaking()
-
-    caller_turns = CallerTurns(
-        detector=caller_speech_detector(),
-        stt=speech_to_text(settings.NEXUS_SPEECH_TO_TEXT),
-        speech=speech,
-        clock=clock,
-        on_speech_start=caller_started_speaking,
-        on_utterance=replies.caller_said,
+    engines = EngineParts(
+        persona=_engine_persona(call_id, access),
+        hearing=Hearing(
+            detector=caller_speech_detector,
+            stt=speech_to_text(settings.NEXUS_SPEECH_TO_TEXT),
+            speech=speech,
+            clock=clock,
+        ),
+        tools=tools,
+        history=transcript.turns,
+        end_call=end_request,
     )
-
-    async def hear(pcm: np.ndarray, received_at: float) -> None:
-        if path is not None:
-            await path.caller_audio(pcm, received_at=received_at)
-        await caller_turns.audio(pcm)
-
+    engine = EngineName(access.agent.voice_engine)
+    switch = EngineSwitch(
+        events=events,
+        engine=partial(engines.build, engine),
+        fallback=_fallback(engine, engines),
+    )
     caller_audio = CallerAudioIn(
         call_id=call_id,
         decoder=caller_decoder(params.format, params.rate),
-        hear=hear,
+        hear=lambda pcm, received_at: switch.caller_audio(pcm, received_at=received_at),
         send_json=outbox.send_json,
         end_call=end_request,
     )
-    return VoiceStages(caller_audio, caller_turns, barge_in, events, path), cleanups
+    return VoiceStages(caller_audio, switch, barge_in), [engines.aclose]
 
 
-def _voice_path(
-    *, call_id: str, access: CallAccess, redis: Redis, listener: VoicePathListener
-) -> VoicePath:
-    sidecars = sidecar_settings()
+def _fallback(engine: EngineName, engines: EngineParts) -> EngineFactory | None:
+    """The engine serving while the persona's cannot: the cascade, unless it is the persona's
+    own or the fallback is text (`NEXUS_VOICE_FALLBACK`)."""
+    if engine == EngineName.CASCADE or settings.NEXUS_VOICE_FALLBACK != "cascade":
+        return None
+    return partial(engines.build, EngineName.CASCADE)
+
+
+def _engine_persona(call_id: str, access: CallAccess) -> EnginePersona:
     prompt = persona_prompt_build(
         system_prompt=access.agent.system_prompt,
         greeting=access.agent.greeting,
         knowledge=access.agent.knowledge,
     )
-    return VoicePath(
+    return EnginePersona(
         call_id=call_id,
+        profile=access.agent.profile(business=access.tenant.name, timezone=access.tenant.timezone),
         voice_id=access.agent.voice_id,
+        language=access.agent.language,
         text_prompt=prompt.text,
-        pool=SidecarPool(redis, list(sidecars.urls), ttl_seconds=sidecars.lease_ttl),
-        settings=sidecars,
-        listener=listener,
     )

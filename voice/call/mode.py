@@ -1,7 +1,8 @@
-"""Which path serves a call now: voice, or text while voice is unavailable.
+"""Which path serves a call now: voice, or text while no voice engine can serve.
 
-A voice call starts on the voice path; when the voice is busy, unreachable or drops, it moves to
-text and back when the voice returns. Every move is told to the caller (`mode`) and stored.
+A voice call starts in voice; it moves to text when no engine can serve, and back when one can.
+Every move, and every move from one voice engine to another, is told to the caller (`mode`) and
+stored.
 """
 
 from collections.abc import Awaitable, Callable
@@ -26,8 +27,9 @@ class ServingMode:
         self._send_json = send_json
         self.mode = mode
 
-    async def switch(self, mode: CallMode, reason: ModeReason) -> None:
-        """Move the call to `mode`: the caller is told why, the call row records it."""
+    async def switch(self, mode: CallMode, reason: ModeReason, engine: str | None = None) -> None:
+        """Move the call to `mode` (in voice: to `engine`): the caller is told why, the call row
+        records it."""
         self.mode = mode
-        await self._send_json(mode_message(mode, reason))
+        await self._send_json(mode_message(mode, reason, engine))
         await schema_run(self._schema_name, call_mode_set, call_id=self._call_id, mode=mode)

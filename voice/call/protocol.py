@@ -40,6 +40,7 @@ class ModeReason(StrEnum):
     SIDECAR_UNAVAILABLE = "sidecar_unavailable"
     SIDECAR_BUSY = "sidecar_busy"
     SIDECAR_LOADING = "sidecar_loading"
+    ENGINE_UNAVAILABLE = "engine_unavailable"  # a voice engine other than a sidecar is down
     RECOVERED = "recovered"
 
 
@@ -169,8 +170,12 @@ def ready_message() -> Message:
     return {"type": "ready"}
 
 
-def mode_message(mode: CallMode, reason: ModeReason) -> Message:
-    return {"type": "mode", "mode": mode, "reason": reason}
+def mode_message(mode: CallMode, reason: ModeReason, engine: str | None = None) -> Message:
+    """The call moved to `mode`; in voice, `engine` names the voice engine now serving."""
+    message: Message = {"type": "mode", "mode": mode, "reason": reason}
+    if engine is not None:
+        message["engine"] = engine
+    return message
 
 
 def transcript_message(

@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from voice.agent.base import Agent, AgentProfile, ToolRunner, Turn
+from voice.agent.base import Agent, AgentProfile, ToolRunner
 from voice.call.background import background_task
 from voice.call.clock import CallClock
 from voice.call.mode import ServingMode
@@ -62,8 +62,13 @@ class Replies:
         self._spawn(self._reply(spoken=False))
 
     async def caller_said(self, text: str, start_ms: int, end_ms: int) -> None:
-        await self._transcript.final(FinalEntry("caller", text, start_ms, end_ms))
+        """The caller said `text`: answered in text, or supervised beside the voice."""
+        await self.caller_heard(text, start_ms, end_ms)
         self._spawn(self._reply(spoken=self._mode.mode == CallMode.VOICE))
+
+    async def caller_heard(self, text: str, start_ms: int, end_ms: int) -> None:
+        """The caller said `text`, answered by the voice engine itself: only stored."""
+        await self._transcript.final(FinalEntry("caller", text, start_ms, end_ms))
 
     async def close(self) -> None:
         """Stop answering: cancel the answers still being made."""
@@ -79,7 +84,7 @@ class Replies:
     async def _reply(self, *, spoken: bool) -> None:
         """Answer the conversation so far; when `spoken`, supervise only (no text answer)."""
         async with self._replying:
-            history = [Turn(e.role, e.text) for e in self._transcript.entries if e.role != "tool"]
+            history = self._transcript.turns()
             started = self._clock.ms()
             entry_id = self._transcript.new_id()
 

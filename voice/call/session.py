@@ -1,9 +1,9 @@
 """One live call: its stages, started together and ended once, whatever path leads there.
 
 The stages are built and wired by `voice.call.factory`: caller audio in (`CallerAudioIn`), the
-caller's spoken turns (`CallerTurns`), barge-in (`BargeIn`), the voice path to a sidecar
-(`VoicePath`) and what it reports (`VoiceEvents`), the agent's voiced turns (`AgentTurns`), the
-text agent's turns (`Replies`) and the transcript (`TranscriptRecorder`). A stage that needs
+voice engine serving the call (`EngineSwitch`, whose engines report to `VoiceEvents`), barge-in
+(`BargeIn`), the agent's voiced turns (`AgentTurns`), the text agent's turns (`Replies`) and the
+transcript (`TranscriptRecorder`). A stage that needs
 the call to end (sustained bad audio, the agent's goodbye) asks through the `EndRequest`;
 `end()` stops every task, keeps what was said, and closes the call row with its end reason.
 """
@@ -19,21 +19,13 @@ from voice.call.agent_turns import AgentTurns
 from voice.call.background import background_task
 from voice.call.barge_in import BargeIn
 from voice.call.caller_audio import CallerAudioIn
-from voice.call.caller_turns import CallerTurns
 from voice.call.clock import CallClock
 from voice.call.ending import EndRequest, live_calls
+from voice.call.engine_switch import EngineSwitch
 from voice.call.limits import CallTimers
-from voice.call.protocol import (
-    BadMessage,
-    Message,
-    ModeReason,
-    ended_message,
-    error_message,
-)
+from voice.call.protocol import BadMessage, Message, ended_message, error_message
 from voice.call.replies import Replies
 from voice.call.transcript import TranscriptRecorder
-from voice.call.voice_events import VoiceEvents
-from voice.call.voice_path import VoicePath
 from voice.models import EndReason
 from voice.services import call_end
 
@@ -61,10 +53,8 @@ class VoiceStages:
     """The stages of a call in voice mode (a text-mode call has none)."""
 
     caller_audio: CallerAudioIn
-    caller_turns: CallerTurns
+    engines: EngineSwitch
     barge_in: BargeIn
-    events: VoiceEvents
-    path: VoicePath | None  # None when no sidecar is configured
 
 
 class CallSession:
@@ -100,7 +90,7 @@ class CallSession:
         self._ending: asyncio.Task | None = None
 
     async def start(self) -> None:
-        """Start serving: the voice path in the background, or the text agent's greeting."""
+        """Start serving: the voice engines in the background, or the text agent's greeting."""
         live_calls.add(self)
         self._tasks.append(background_task(self._end_when_asked(), f"end-{self.call_id}"))
         self._tasks.append(background_task(self._timers.run(), f"timers-{self.call_id}"))
@@ -108,10 +98,7 @@ class CallSession:
             await self._replies.greet()
             return
         self._voice.caller_audio.start()
-        if self._voice.path is not None:
-            self._tasks.append(background_task(self._voice.path.run(), f"voice-{self.call_id}"))
-        else:
-            await self._voice.events.unavailable(ModeReason.SIDECAR_UNAVAILABLE)
+        self._tasks.append(background_task(self._voice.engines.run(), f"voice-{self.call_id}"))
 
     async def caller_audio(self, data: bytes) -> None:
         """A frame of caller audio: queued, to be decoded and heard in order."""
@@ -143,7 +130,7 @@ class CallSession:
 
     async def _end(self, reason: EndReason, notify: bool) -> None:
         try:
-            # The voice path first: its sidecar is free for the next caller at once.
+            # The voice engines first: a sidecar is free for the next caller at once.
             for task in self._tasks:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -155,7 +142,7 @@ class CallSession:
                 await self._outbox.send_json(ended_message(reason))
                 await self._outbox.close()
             if self._voice is not None:
-                await self._transcribe_the_rest(self._voice.caller_turns, reason)
+                await self._transcribe_the_rest(self._voice.engines, reason)
             await self._transcript.close()
             closing = schema_run_patiently(
                 self._schema_name,
@@ -173,10 +160,10 @@ class CallSession:
                     logger.exception("call %s: a cleanup failed", self.call_id)
             live_calls.discard(self)  # only now: a server stopping waits for calls still ending
 
-    async def _transcribe_the_rest(self, caller_turns: CallerTurns, reason: EndReason) -> None:
+    async def _transcribe_the_rest(self, engines: EngineSwitch, reason: EndReason) -> None:
         drain = SHUTDOWN_DRAIN_SECONDS if reason == EndReason.SERVER_SHUTDOWN else DRAIN_SECONDS
         try:
-            await asyncio.wait_for(caller_turns.close(), drain)
+            await asyncio.wait_for(engines.close(), drain)
         except TimeoutError:
             logger.warning("call %s: speech still being transcribed was dropped", self.call_id)
 
@@ -189,7 +176,6 @@ class CallSession:
             "caller_frames_dropped": voice.caller_audio.frames_dropped if voice else 0,
             "transcript_entries_dropped": self._transcript.dropped,
         }
-        if voice is not None and voice.path is not None:
-            metrics["uplink_latency"] = voice.path.uplink_latency.summary()
-            metrics["downlink_latency"] = voice.path.downlink_latency.summary()
+        if voice is not None:
+            metrics |= voice.engines.latency()
         return metrics

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from tenants_app.db import schema_run_patiently
+from voice.agent.base import Turn
 from voice.call.protocol import Message, transcript_message
 from voice.services import transcript_entry_add
 
@@ -45,6 +46,10 @@ class TranscriptRecorder:
         self._writer = asyncio.create_task(self._write_all(), name=f"transcript-{call_id}")
         self.entries: list[FinalEntry] = []
         self.dropped = 0  # final entries that could not be stored
+
+    def turns(self) -> list[Turn]:
+        """The conversation so far, as the agent reads it (tool entries aside)."""
+        return [Turn(e.role, e.text) for e in self.entries if e.role != "tool"]
 
     def new_id(self) -> str:
         return f"t{next(self._ids)}"

@@ -1,9 +1,13 @@
-"""What the voice path tells a call, acted on: ready, unavailable, the agent's audio and words.
+"""What the call's voice engines report, acted on: ready, unavailable, the agent's audio and
+words, the caller's speech and words, barge-in.
 
 The agent's audio goes to the caller in the caller's `out` format and its words become live
-captions, both through barge-in's gate (an interrupted turn is muted). When voice is lost the
-call moves to text and the text agent greets, unless the agent has spoken already; when voice
-comes back, the call moves back (`recovered`) and the caller is told it is heard (`ready`).
+captions, both through barge-in's gate (an interrupted turn is muted). A move from one engine to
+another is told to the caller (`mode`, with the engine now serving and why). When no engine can
+serve, the call moves to text and the text agent greets, unless the agent has spoken already;
+when voice comes back, the call moves back (`recovered`) and the caller is told it is heard
+(`ready`). The caller's words are stored; the text agent answers them unless the serving engine
+did (in text mode: in text; beside PersonaPlex: as its supervisor, with tools).
 """
 
 from collections.abc import Awaitable, Callable
@@ -13,15 +17,15 @@ import numpy as np
 from voice.audio.base import AudioEncoder
 from voice.call.agent_turns import AgentTurns
 from voice.call.barge_in import BargeIn
+from voice.call.limits import CallTimers
 from voice.call.mode import ServingMode
 from voice.call.protocol import Message, ModeReason, ready_message
 from voice.call.replies import Replies
+from voice.engines.base import EngineName
 from voice.models import CallMode
 
 
 class VoiceEvents:
-    """The call's `VoicePathListener`."""
-
     def __init__(
         self,
         *,
@@ -32,6 +36,7 @@ class VoiceEvents:
         barge_in: BargeIn,
         agent_turns: AgentTurns,
         replies: Replies,
+        timers: CallTimers,
     ) -> None:
         self._mode = mode
         self._send_json = send_json
@@ -40,13 +45,18 @@ class VoiceEvents:
         self._barge_in = barge_in
         self._agent_turns = agent_turns
         self._replies = replies
+        self._timers = timers
 
-    async def ready(self) -> None:
+    async def ready(self, engine: EngineName, *, moved_because: ModeReason | None) -> None:
+        """`engine` serves now; `moved_because`: it took over from another engine, for this."""
         if self._mode.mode == CallMode.TEXT:
-            await self._mode.switch(CallMode.VOICE, ModeReason.RECOVERED)
+            await self._mode.switch(CallMode.VOICE, ModeReason.RECOVERED, engine)
+        elif moved_because is not None:
+            await self._mode.switch(CallMode.VOICE, moved_because, engine)
         await self._send_json(ready_message())
 
     async def unavailable(self, reason: ModeReason) -> None:
+        """No engine can serve: the call goes on in text."""
         await self._agent_turns.finish()
         if self._mode.mode == CallMode.VOICE:
             await self._mode.switch(CallMode.TEXT, reason)
@@ -60,3 +70,21 @@ class VoiceEvents:
     async def agent_text(self, piece: str) -> None:
         if self._barge_in.admits_agent_words():
             await self._agent_turns.piece(piece)
+
+    async def agent_stopped(self) -> None:
+        """The agent's turn is over (it ended, or its engine stopped): it becomes final."""
+        await self._agent_turns.finish()
+
+    async def caller_speaking(self) -> bool:
+        self._timers.caller_active()
+        return await self._barge_in.caller_started_speaking()
+
+    async def interrupted(self) -> None:
+        await self._barge_in.engine_interrupted()
+
+    async def caller_words(self, text: str, start_ms: int, end_ms: int, *, answered: bool) -> None:
+        self._timers.caller_active()
+        if answered:
+            await self._replies.caller_heard(text, start_ms, end_ms)
+        else:
+            await self._replies.caller_said(text, start_ms, end_ms)

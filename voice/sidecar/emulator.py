@@ -1,8 +1,10 @@
 """A PersonaPlex stand-in, faithful on the wire (docs: PERSONAPLEX.md), that needs no GPU.
 
 It serves `GET /api/chat` like `moshi/moshi/server.py` of NVIDIA/personaplex: the same query
-keys, one conversation per process, a prompt loading time during which client messages are
-discarded, the `b"\\x00"` handshake, then one Ogg page out per 80 ms of audio in, silence included.
+keys, one conversation per process (or `sessions` at once, as servers such as vLLM-Omni's port
+of PersonaPlex hold; a client beyond them waits in silence), a prompt loading time during which
+client messages are discarded, the `b"\\x00"` handshake, then one Ogg page out per 80 ms of audio
+in, silence included.
 
 Its "model" (`EchoModel`) echoes the caller's audio back `echo_delay_steps` steps later (default
 3 = 240 ms). While the echoed audio is speech (frame RMS above `speech_rms`) it "says" the word
@@ -53,10 +55,11 @@ class EmulatorConfig:
     echo_delay_steps: int = 3
     text_every_steps: int = 4
     speech_rms: float = 0.01
+    sessions: int = 1  # conversations held at once
 
     def __post_init__(self) -> None:
-        if self.echo_delay_steps < 0 or self.text_every_steps < 1:
-            raise ValueError("echo_delay_steps must be >= 0 and text_every_steps >= 1")
+        if self.echo_delay_steps < 0 or self.text_every_steps < 1 or self.sessions < 1:
+            raise ValueError("echo_delay_steps must be >= 0, text_every_steps and sessions >= 1")
 
     def load_seconds(self, text_prompt: str) -> float:
         """How long loading the prompts takes before the handshake."""
@@ -85,15 +88,15 @@ class EchoModel:
 
 
 _CONFIG = web.AppKey("config", EmulatorConfig)
-_LOCK = web.AppKey("conversation_lock", asyncio.Lock)
+_SESSIONS = web.AppKey("sessions", asyncio.Semaphore)
 _SOCKETS = web.AppKey("sockets", set[web.WebSocketResponse])
 
 
 def create_app(config: EmulatorConfig | None = None) -> web.Application:
-    """The emulator's aiohttp application: one route, one conversation at a time."""
+    """The emulator's aiohttp application: one route, `sessions` conversations at a time."""
     app = web.Application()
     app[_CONFIG] = config or EmulatorConfig()
-    app[_LOCK] = asyncio.Lock()
+    app[_SESSIONS] = asyncio.Semaphore(app[_CONFIG].sessions)
     app[_SOCKETS] = set()
     app.router.add_get("/api/chat", _handle_chat)
     app.on_shutdown.append(_close_sockets)
@@ -120,7 +123,7 @@ async def _handle_chat(request: web.Request) -> web.WebSocketResponse:
     config = request.app[_CONFIG]
     request.app[_SOCKETS].add(ws)
     try:
-        async with request.app[_LOCK]:
+        async with request.app[_SESSIONS]:
             if await _load_prompts(ws, config.load_seconds(text_prompt)):
                 await ws.send_bytes(HANDSHAKE)
                 await _converse(ws, config)
@@ -254,6 +257,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=defaults.load_per_word_seconds,
         help="extra loading time per word of text_prompt (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--sessions",
+        type=int,
+        default=defaults.sessions,
+        help="conversations held at once (default: %(default)s, as upstream PersonaPlex)",
     )
     parser.add_argument(
         "--echo-delay-steps",

@@ -1,7 +1,9 @@
-"""A pool of PersonaPlex sidecars, one call per sidecar, leased in Redis.
+"""A pool of PersonaPlex sidecars, each holding as many calls as it has sessions, leased in Redis.
 
 A PersonaPlex server serves one conversation at a time and queues any other caller in silence, so
-every call leases a sidecar URL before connecting. The lease is a Redis key with an expiry,
+every call leases a session of a sidecar before connecting. An entry of the pool is the sidecar's
+URL, with its capacity when it holds more than one conversation (servers such as vLLM-Omni's port
+of PersonaPlex): `ws://gpu-1:8998#sessions=4`. Each session is a lease: a Redis key with an expiry,
 renewed while the call lives, so several ASGI processes share the pool and a crashed process frees
 its sidecars when the lease expires. A renewal takes a lease back that vanished with a restarted
 Redis, unless another call took the sidecar meanwhile.
@@ -14,6 +16,7 @@ its backoff.
 import asyncio
 import logging
 import random
+import re
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -42,12 +45,38 @@ return 0
 """
 
 
+_CAPACITY = re.compile(r"#sessions=(?P<sessions>[1-9][0-9]{0,3})$")
+
+
+@dataclass(frozen=True)
+class SidecarEntry:
+    """A sidecar of the pool: where it is, and how many conversations it holds at once."""
+
+    url: str
+    sessions: int = 1
+
+    @classmethod
+    def parse(cls, entry: str) -> "SidecarEntry":
+        """`ws://host:8998` (one session) or `ws://host:8998#sessions=4`."""
+        if "#" not in entry:
+            return cls(entry)
+        capacity = _CAPACITY.search(entry)
+        if capacity is None:
+            raise ValueError(f"a sidecar entry ends in '#sessions=N' (N from 1), not {entry!r}")
+        return cls(entry[: capacity.start()], int(capacity["sessions"]))
+
+    def lease_keys(self) -> list[str]:
+        return [f"{LEASE_PREFIX}{self.url}#{session}" for session in range(self.sessions)]
+
+
 @dataclass(frozen=True)
 class SidecarLease:
-    """A sidecar held by one call (`holder`) until released, or until it expires unrenewed."""
+    """A session of a sidecar held by one call (`holder`) until released, or until it expires
+    unrenewed."""
 
     pool: "SidecarPool"
     url: str
+    key: str
     holder: str
 
     async def renew(self) -> bool:
@@ -59,29 +88,36 @@ class SidecarLease:
 
 
 class SidecarPool:
-    def __init__(self, redis: Redis, urls: list[str], *, ttl_seconds: float = 30) -> None:
+    def __init__(
+        self, redis: Redis, entries: list[SidecarEntry], *, ttl_seconds: float = 30
+    ) -> None:
         self.redis = redis
-        self.urls = urls
+        self.entries = entries
+        self.sessions = sum(entry.sessions for entry in entries)
         self.ttl_ms = int(ttl_seconds * 1000)
         self._renew = redis.register_script(_RENEW)
         self._release = redis.register_script(_RELEASE)
 
     async def lease(self, holder: str) -> SidecarLease | None:
-        """Lease a free sidecar for `holder` (a call id), or None when all are busy."""
-        for url in random.sample(self.urls, len(self.urls)):
-            if await self.redis.set(LEASE_PREFIX + url, holder, nx=True, px=self.ttl_ms):
-                return SidecarLease(self, url, holder)
+        """Lease a free session for `holder` (a call id), or None when all are busy.
+
+        Sidecars are tried in random order, so calls spread over them; within one, its
+        sessions in order.
+        """
+        for entry in random.sample(self.entries, len(self.entries)):
+            for key in entry.lease_keys():
+                if await self.redis.set(key, holder, nx=True, px=self.ttl_ms):
+                    return SidecarLease(self, entry.url, key, holder)
         return None
 
     async def renew(self, lease: SidecarLease) -> bool:
-        keys = [LEASE_PREFIX + lease.url]
-        return bool(await self._renew(keys=keys, args=[lease.holder, self.ttl_ms]))
+        return bool(await self._renew(keys=[lease.key], args=[lease.holder, self.ttl_ms]))
 
     async def release(self, lease: SidecarLease) -> None:
-        """Free the sidecar at once; if Redis cannot be reached, the lease expires by itself."""
-        keys = [LEASE_PREFIX + lease.url, RELEASED_KEY]
+        """Free the session at once; if Redis cannot be reached, the lease expires by itself."""
+        keys = [lease.key, RELEASED_KEY]
         try:
-            await self._release(keys=keys, args=[lease.holder, len(self.urls), self.ttl_ms])
+            await self._release(keys=keys, args=[lease.holder, self.sessions, self.ttl_ms])
         except RedisError as error:
             logger.warning("sidecar lease on %s not released (%s): it expires", lease.url, error)
 

@@ -159,3 +159,25 @@ async def open_day(db) -> tuple[str, dt.date]:
         said, day = "on Tuesday", today + dt.timedelta(days=(1 - today.weekday()) % 7)
     await _unbook(at_3pm(day))
     return said, day
+
+
+@database_sync_to_async
+def _voice_set(tenant: Tenant, engine: str, voice_id: str) -> tuple[str, str]:
+    """Give `tenant`'s first persona `engine` and `voice_id`, as its admin would; the old pair."""
+    with tenant_schema(tenant.schema_name):
+        persona = Persona.objects.order_by("id").first()
+        old = persona.voice_provider, persona.voice_id
+        persona.voice_provider, persona.voice_id = engine, voice_id
+        persona.full_clean()
+        persona.save()
+    return old
+
+
+@asynccontextmanager
+async def persona_voice(key: Key, engine: str, voice_id: str):
+    """The key's persona speaks through `engine` with `voice_id` (committed, then put back)."""
+    old = await _voice_set(key.tenant, engine, voice_id)
+    try:
+        yield
+    finally:
+        await _voice_set(key.tenant, *old)

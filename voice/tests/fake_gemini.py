@@ -2,8 +2,9 @@
 
 It serves ``POST /v1beta/models/{model}:generateContent`` and ``:streamGenerateContent?alt=sse``
 on 127.0.0.1, answering from a queue of scripted responses (text in several chunks, function
-calls, JSON text, Google-style errors, a hang). It checks every request the way the real API
-would (API key header, ``contents``/``tools``/``generationConfig`` shapes) and records it; a
+calls, JSON text, generated speech, Google-style errors, a hang). It checks every request the
+way the real API would (API key header, ``contents``/``tools``/``generationConfig`` shapes,
+speech generation only from a ``-tts`` model, with a prebuilt voice) and records it; a
 malformed request, an unexpected one or a scripted response left unused makes the context
 manager fail the test on exit, even when the code under test swallowed the error.
 
@@ -22,7 +23,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from aiohttp import web
+
+from voice.engines.voices import GEMINI_VOICES
 
 API_KEY = "test-gemini-key"
 _PATH = re.compile(
@@ -31,6 +35,8 @@ _PATH = re.compile(
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$")
 _REQUEST_KEYS = {"contents", "systemInstruction", "tools", "toolConfig", "generationConfig"}
 _PART_KINDS = {"text", "inlineData", "functionCall", "functionResponse"}
+_MODALITIES = {"TEXT", "IMAGE", "AUDIO"}
+_VOICE_NAMES = {voice.id for voice in GEMINI_VOICES}
 _ERROR_STATUS = {
     400: "INVALID_ARGUMENT",
     429: "RESOURCE_EXHAUSTED",
@@ -71,6 +77,11 @@ class Recorded:
     def system_text(self) -> str:
         return " ".join(part["text"] for part in self.body["systemInstruction"]["parts"])
 
+    @property
+    def voice_name(self) -> str:
+        """The prebuilt voice a speech-generation request asks for."""
+        return _voice_name(_field(self.body["generationConfig"], "speechConfig"))
+
 
 def _chunk(*parts: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
     candidate: dict[str, Any] = {"content": {"role": "model", "parts": list(parts)}, "index": 0}
@@ -97,6 +108,13 @@ def json_reply(value: Any) -> Scripted:
 def function_call_reply(name: str, args: dict[str, Any], call_id: str | None = None) -> Scripted:
     call: dict[str, Any] = {"name": name, "args": args} | ({"id": call_id} if call_id else {})
     return Scripted((_chunk({"functionCall": call}, finish="STOP"),))
+
+
+def audio_reply(pcm: np.ndarray, rate: int = 24_000) -> Scripted:
+    """A speech-generation answer: ``pcm`` (int16) as inline little-endian PCM16 at ``rate``."""
+    data = base64.b64encode(np.asarray(pcm, dtype="<i2").tobytes()).decode()
+    audio = {"inlineData": {"mimeType": f"audio/L16;codec=pcm;rate={rate}", "data": data}}
+    return Scripted((_chunk(audio, finish="STOP"),))
 
 
 def error_reply(status: int) -> Scripted:
@@ -136,7 +154,31 @@ def _check_part(part: Any, where: str) -> list[str]:
     return []
 
 
-def _check_body(body: Any) -> list[str]:
+def _voice_name(speech: Any) -> Any:
+    voice = _field(speech or {}, "voiceConfig") or {}
+    return _field(_field(voice, "prebuiltVoiceConfig") or {}, "voiceName")
+
+
+def _check_speech(model: str, body: dict[str, Any]) -> list[str]:
+    """Speech generation: audio out from a TTS model only, text in, a prebuilt voice."""
+    config = body.get("generationConfig", {})
+    modalities = _field(config, "responseModalities") or ["TEXT"]
+    if not set(modalities) <= _MODALITIES:
+        return [f"unknown responseModalities {modalities!r}"]
+    if ("AUDIO" in modalities) != model.endswith("-tts"):
+        return [f"model {model} does not support the response modalities {modalities!r}"]
+    speech = _field(config, "speechConfig")
+    if "AUDIO" not in modalities:
+        return ["speechConfig without the AUDIO response modality"] if speech else []
+    problems = []
+    if _voice_name(speech) not in _VOICE_NAMES:
+        problems.append(f"speechConfig needs a prebuilt Gemini voice: {speech!r:.200}")
+    if any("text" not in part for content in body["contents"] for part in content["parts"]):
+        problems.append("speech generation takes text only")
+    return problems
+
+
+def _check_body(model: str, body: Any) -> list[str]:
     """What the real API would reject (or what the SDK should never send)."""
     if not isinstance(body, dict):
         return ["the body is not a JSON object"]
@@ -168,7 +210,7 @@ def _check_body(body: Any) -> list[str]:
         isinstance(config.get("responseJsonSchema"), dict)
     ):
         problems.append("JSON output requested without a responseJsonSchema")
-    return problems
+    return problems or _check_speech(model, body)  # which needs well-formed contents
 
 
 def _error_body(status: int, message: str) -> dict[str, Any]:
@@ -205,7 +247,7 @@ class FakeGemini:
         except json.JSONDecodeError:
             return self._refuse(400, "the body is not JSON")
         self.requests.append(Recorded(match["model"], stream, dict(request.headers), body))
-        if problems := _check_body(body):
+        if problems := _check_body(match["model"], body):
             return self._refuse(400, "; ".join(problems))
         if not self._queue and self._always is None:
             return self._refuse(400, "no scripted response left")

@@ -1,4 +1,8 @@
-"""Text fallback and recovery, and the sidecar pool: the caller is never left in silence."""
+"""Text fallback and recovery, and the sidecar pool: the caller is never left in silence.
+
+Here the fallback is text (`NEXUS_VOICE_FALLBACK`); the cascade voice as the fallback is tested
+in `test_engine_fallback`.
+"""
 
 import asyncio
 import socket
@@ -14,6 +18,12 @@ from voice.tests.calls import FAST_LOAD, sidecars
 from voice.tests.conftest import JOES_ORIGIN, call, stored_call
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(60)]
+RECOVERED = {"type": "mode", "mode": "voice", "reason": "recovered", "engine": "nvidia_personaplex"}
+
+
+@pytest.fixture(autouse=True)
+def text_fallback(settings):
+    settings.NEXUS_VOICE_FALLBACK = "text"
 
 
 def free_port() -> int:
@@ -43,7 +53,7 @@ async def test_unreachable_sidecar_falls_back_to_text_then_recovers(joes_key):
 
     assert mode == {"type": "mode", "mode": "text", "reason": "sidecar_unavailable"}
     assert "Tuesday to Saturday" in answer
-    assert recovered == {"type": "mode", "mode": "voice", "reason": "recovered"}
+    assert recovered == RECOVERED
     assert ready == {"type": "ready"}
     _, entries = await stored_call(joes_key.tenant, call_id)
     assert ("caller", "What are your opening hours?") in entries
@@ -105,7 +115,7 @@ async def test_pool_of_two_serves_two_callers_and_tells_the_third(joes_key):
 
     assert busy == {"type": "mode", "mode": "text", "reason": "sidecar_busy"}
     assert "Joe's Barbershop" in answer
-    assert recovered == {"type": "mode", "mode": "voice", "reason": "recovered"}
+    assert recovered == RECOVERED
 
 
 async def test_the_lease_is_released_when_the_call_ends(joes_key):
@@ -119,7 +129,7 @@ async def test_the_lease_is_released_when_the_call_ends(joes_key):
 async def lease_holder(url: str) -> str | None:
     """The call holding the sidecar at `url`, as the pool records it in Redis."""
     async with Redis.from_url(settings.REDIS_URL) as redis:
-        holder = await redis.get(LEASE_PREFIX + url)
+        holder = await redis.get(f"{LEASE_PREFIX}{url}#0")
     return holder.decode() if holder else None
 
 
@@ -176,7 +186,7 @@ async def test_a_caller_waiting_for_a_sidecar_moves_to_voice_as_one_frees_up(joe
 
     print(f"\ntext -> voice {moved_after * 1000:.0f} ms after the busy sidecar was freed")
     assert busy == {"type": "mode", "mode": "text", "reason": "sidecar_busy"}
-    assert recovered == {"type": "mode", "mode": "voice", "reason": "recovered"}
+    assert recovered == RECOVERED
 
 
 async def test_a_sidecar_still_loading_serves_the_caller_in_text_then_in_voice(joes_key):
@@ -193,5 +203,5 @@ async def test_a_sidecar_still_loading_serves_the_caller_in_text_then_in_voice(j
 
     assert loading == {"type": "mode", "mode": "text", "reason": "sidecar_loading"}
     assert "12 Elm Street" in answer
-    assert recovered == {"type": "mode", "mode": "voice", "reason": "recovered"}
+    assert recovered == RECOVERED
     assert ready == {"type": "ready"}

@@ -58,6 +58,7 @@ async def test_what_is_said_while_the_database_is_down_is_stored_when_it_is_back
     joes_key, own_connection_pid, settings
 ):
     settings.PERSONAPLEX_URLS = []
+    settings.NEXUS_VOICE_FALLBACK = "text"
     loop = asyncio.get_running_loop()
     async with call(f"key={joes_key.key}&mode=text", origin=JOES_ORIGIN) as caller:
         call_id = (await caller.receive())["call_id"]

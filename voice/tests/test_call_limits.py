@@ -18,6 +18,7 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(60)]
 @pytest.fixture(autouse=True)
 def no_sidecars(settings):
     settings.PERSONAPLEX_URLS = []
+    settings.NEXUS_VOICE_FALLBACK = "text"
 
 
 @database_sync_to_async

@@ -24,6 +24,7 @@ pytestmark = pytest.mark.asyncio
 @pytest.fixture(autouse=True)
 def no_sidecars(settings):
     settings.PERSONAPLEX_URLS = []
+    settings.NEXUS_VOICE_FALLBACK = "text"
 
 
 @database_sync_to_async

@@ -22,6 +22,7 @@ def utterance(text: str, pause: float = 1.0) -> np.ndarray:
 
 async def test_spoken_question_is_transcribed_and_answered_in_text(joes_key, pizza_key, settings):
     settings.PERSONAPLEX_URLS = []
+    settings.NEXUS_VOICE_FALLBACK = "text"
     async with call(f"key={joes_key.key}", origin=JOES_ORIGIN) as caller:
         call_id = (await caller.receive())["call_id"]
         await caller.receive_until("mode")
@@ -53,6 +54,7 @@ async def test_speech_in_a_voice_call_reaches_the_transcript(joes_key):
 
 async def test_speech_still_going_at_hang_up_is_transcribed(joes_key, settings):
     settings.PERSONAPLEX_URLS = []
+    settings.NEXUS_VOICE_FALLBACK = "text"
     async with call(f"key={joes_key.key}", origin=JOES_ORIGIN) as caller:
         call_id = (await caller.receive())["call_id"]
         await caller.receive_until("mode")

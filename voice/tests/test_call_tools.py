@@ -137,6 +137,7 @@ async def test_a_spoken_booking_through_offline_speech_to_text(
     """espeak-ng speech, heard by pocketsphinx with Joe's vocabulary, answered by the offline
     agent (no sidecar: the call is in text mode, and speech is still transcribed)."""
     settings.PERSONAPLEX_URLS = []
+    settings.NEXUS_VOICE_FALLBACK = "text"
     said, day = open_day
     turns = [f"can i book a haircut {said.removeprefix('on ')} at three pm", "jamie lee", "yes"]
     async with call(f"key={joes_key.key}", origin=JOES_ORIGIN) as caller:

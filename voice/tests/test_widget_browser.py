@@ -214,7 +214,7 @@ async def test_a_dropped_connection_reconnects_as_a_new_call_keeping_the_convers
 
 
 async def test_admin_test_call_reaches_the_persona_with_the_admin_session(db, mic_wav):
-    async with live_server(PERSONAPLEX_URLS=[]) as server:  # no sidecar: voice falls back
+    async with live_server(PERSONAPLEX_URLS=[], NEXUS_VOICE_FALLBACK="text") as server:
         password = await admin_create("joes", "joes-test-caller")
         persona = await persona_pk("joes")
         async with chromium(mic_wav=mic_wav) as browser:

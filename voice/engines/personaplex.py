@@ -1,11 +1,13 @@
-"""The call's voice path: a leased PersonaPlex sidecar, audio both ways, fallback and retry.
+"""The `nvidia_personaplex` engine: a leased PersonaPlex sidecar, audio both ways, and retry.
 
-One `VoicePath` per call. It leases a sidecar from the pool, opens the link (nothing is sent
+One engine per call. It leases a sidecar session from the pool, opens the link (nothing is sent
 before the handshake), then streams: the caller's audio is encoded to one Ogg/Opus stream per
 sidecar session, kept continuous at real-time pace with silence (the sidecar only steps on
-input); the sidecar's pages are decoded and handed to the call with its word pieces. When the
+input); the sidecar's pages are decoded and handed to the call with its word pieces. PersonaPlex
+neither transcribes the caller nor calls tools: the call's speech-to-text hears the caller
+(`CallerTurns`) and the text agent supervises beside the voice (`acts` is False). When the
 sidecar is busy, unreachable, still loading, slow to hand-shake or drops, the call is told and
-the path retries with backoff until the call ends; a busy pool is tried again as soon as any
+the engine retries with backoff until the call ends; a busy pool is tried again as soon as any
 lease is released.
 """
 
@@ -13,18 +15,19 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 from redis.exceptions import RedisError
 
 from voice.audio.base import PCM_RATE
 from voice.audio.formats import OggOpusStreamDecoder, OggOpusStreamEncoder
+from voice.call.caller_turns import CallerTurns
 from voice.call.latency import LatencyStats
 from voice.call.protocol import ModeReason
+from voice.engines.base import EngineListener, EngineName, EnginePersona
 from voice.sidecar.errors import SidecarError
 from voice.sidecar.link import AgentAudioPage, SidecarLink
-from voice.sidecar.pool import SidecarLease, SidecarPool
+from voice.sidecar.pool import SidecarEntry, SidecarLease, SidecarPool
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +39,7 @@ MAX_FILL_SECONDS = 1.0
 
 @dataclass(frozen=True)
 class SidecarSettings:
-    urls: tuple[str, ...]
+    entries: tuple[SidecarEntry, ...]
     handshake_timeout: float = 30.0
     ca_file: str | None = None
     retry_initial: float = 1.0
@@ -45,39 +48,26 @@ class SidecarSettings:
     loading_grace: float = 3.0  # a sidecar still loading after this: serve in text meanwhile
 
 
-class VoicePathListener(Protocol):
-    """What the voice path tells its call."""
+class PersonaPlexEngine:
+    name = EngineName.PERSONAPLEX
+    acts = False
 
-    async def ready(self) -> None:
-        """The sidecar hand-shook: caller audio is being heard."""
-
-    async def unavailable(self, reason: ModeReason) -> None:
-        """No voice now (busy, unreachable, dropped); the path retries in the background."""
-
-    async def agent_audio(self, pcm: np.ndarray) -> None:
-        """The agent's decoded audio (PCM24k), silence included."""
-
-    async def agent_text(self, piece: str) -> None:
-        """A piece of the agent's own words."""
-
-
-class VoicePath:
     def __init__(
         self,
         *,
-        call_id: str,
-        voice_id: str,
-        text_prompt: str,
+        persona: EnginePersona,
         pool: SidecarPool,
         settings: SidecarSettings,
-        listener: VoicePathListener,
+        listener: EngineListener,
+        caller_turns: CallerTurns,
     ) -> None:
-        self._call_id = call_id
-        self._voice_id = voice_id
-        self._text_prompt = text_prompt
+        self._call_id = persona.call_id
+        self._voice_id = persona.voice_id
+        self._text_prompt = persona.text_prompt
         self._pool = pool
         self._settings = settings
         self._listener = listener
+        self._caller_turns = caller_turns
         self._link: SidecarLink | None = None
         self._encoder: OggOpusStreamEncoder | None = None
         self._stream_start = 0.0
@@ -172,7 +162,7 @@ class VoicePath:
             asyncio.create_task(self._pace(), name=f"sidecar-pace-{self._call_id}"),
         ]
         try:
-            await self._listener.ready()
+            await self._listener.ready(self.name)
             await asyncio.wait([*tasks, keeper], return_when=asyncio.FIRST_COMPLETED)
         finally:
             self._link = None
@@ -181,16 +171,26 @@ class VoicePath:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def caller_audio(self, pcm: np.ndarray, *, received_at: float) -> None:
-        """Send the caller's audio (PCM24k) to the sidecar at once, if the voice path is live.
+        """Send the caller's audio (PCM24k) to the sidecar at once, if it is live, and to the
+        call's speech-to-text.
 
         `received_at` (`time.perf_counter()`) is when its frame reached the call: the uplink
         latency covers decoding it too.
         """
         self._caller_audio_at = time.monotonic()
-        if self._link is None:
-            return
-        await self._send(pcm)
-        self.uplink_latency.add(time.perf_counter() - received_at)
+        if self._link is not None:
+            await self._send(pcm)
+            self.uplink_latency.add(time.perf_counter() - received_at)
+        await self._caller_turns.audio(pcm)
+
+    async def close(self) -> None:
+        await self._caller_turns.close()
+
+    def latency(self) -> dict[str, object]:
+        return {
+            "uplink_latency": self.uplink_latency.summary(),
+            "downlink_latency": self.downlink_latency.summary(),
+        }
 
     async def _send(self, pcm: np.ndarray) -> None:
         link, encoder = self._link, self._encoder

@@ -1,0 +1,1 @@
+"""The call's voice engines: PersonaPlex, Gemini Live and the cascade, behind one interface."""
