@@ -9,6 +9,7 @@ class BenchOptions:
     calls: int
     seconds: float
     soak_minutes: float
+    only: str | None  # "engines": only the voice engines' figures (bench.engines)
 
 
 def _at_least(minimum: float, kind: type[int] | type[float]):
@@ -44,5 +45,12 @@ def options_parse(argv: list[str]) -> BenchOptions:
         default=0.0,
         help="then keep the calls streaming this long, sampling memory (default: off)",
     )
+    parser.add_argument(
+        "--only",
+        choices=("engines",),
+        help="run one part alone: `engines`, the voice engines through real calls",
+    )
     args = parser.parse_args(argv)
-    return BenchOptions(calls=args.calls, seconds=args.seconds, soak_minutes=args.soak_minutes)
+    return BenchOptions(
+        calls=args.calls, seconds=args.seconds, soak_minutes=args.soak_minutes, only=args.only
+    )

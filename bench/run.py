@@ -19,6 +19,7 @@ from django.conf import settings
 from bench.bridge_latency import DIRECTIONS, direction_latency, stored_metrics
 from bench.caller import CallerResult
 from bench.codec_baseline import codec_baseline
+from bench.engines import engine_bench_main
 from bench.load import LoadResult, load_run
 from bench.options import BenchOptions, options_parse
 from bench.processes import BenchError, ChildProcesses
@@ -99,6 +100,8 @@ def _word_errors() -> WordErrorFigures | str:
 def main(argv: list[str]) -> int:
     options = options_parse(argv)
     signal.signal(signal.SIGTERM, _interrupt)
+    if options.only == "engines":
+        return engine_bench_main(calls=options.calls)
     began = time.monotonic()
     processes = ChildProcesses(Path(settings.DATA_DIR) / "logs")
     try:
@@ -147,4 +150,4 @@ def main(argv: list[str]) -> int:
         logs=str(processes.log_dir),
     )
     print(report_render(figures))
-    return 0
+    return engine_bench_main(calls=options.calls, tenant=tenant)

@@ -3,6 +3,9 @@
 django-tenants has no ASGI support: the call endpoint resolves its tenant once, at the handshake,
 from the widget key (or, for an admin test call, from the host), and never relies on the
 connection's current schema.
+
+`/healthz` and `/readyz` (`nexus_project.health`) and `/metrics` (`nexus_project.metrics_endpoint`)
+are answered before Django, on any host.
 """
 
 import os
@@ -15,11 +18,13 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.sessions import CookieMiddleware  # noqa: E402
 
+from nexus_project.health import HealthEndpoints  # noqa: E402
+from nexus_project.metrics_endpoint import MetricsEndpoint  # noqa: E402
 from voice.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": MetricsEndpoint(HealthEndpoints(django_asgi_app)),
         "websocket": CookieMiddleware(URLRouter(websocket_urlpatterns)),
     }
 )

@@ -79,6 +79,8 @@ def main(argv: list[str]) -> int:
     env_file_ensure()
     os.environ["NEXUS_ENV_FILE"] = str(BASE_DIR / ".env")  # for every process started here
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nexus_project.settings")
+    # Ctrl+C gives live calls a moment, within the time the supervisor waits for the server.
+    os.environ.setdefault("NEXUS_DRAIN_SECONDS", "3")
     host = os.environ.get("HOST", "127.0.0.1")
     port = port_pick(host, int(os.environ.get("PORT", "8000")))
     signal.signal(signal.SIGTERM, _interrupt)

@@ -2,14 +2,17 @@
 
     python -m nexus_project.serve -b 0.0.0.0 -p 8000 nexus_project.asgi:application
 
-Takes daphne's own options. On SIGTERM or SIGINT every live call is ended first: its caller
-gets `ended` `server_shutdown`, its row is closed and its sidecar freed; then the server stops.
-(Daphne by itself cancels the calls at once, and callers see their socket drop with no word.)
-A second signal stops the server at once.
+Takes daphne's own options. On SIGTERM or SIGINT the process drains: at once it takes no new
+call (a `/ws/call/` handshake is refused, 4429) and `/readyz` answers 503; the calls in progress
+go on for up to `NEXUS_DRAIN_SECONDS`, and the drain is over as soon as none is left. Every
+call still live then is ended: its caller gets `ended` `server_shutdown`, its row is closed and
+its sidecar freed; then the server stops. (Daphne by itself cancels the calls at once, and
+callers see their socket drop with no word.) A second signal stops the server at once.
 """
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 from typing import Any
@@ -18,16 +21,19 @@ from daphne.cli import CommandLineInterface
 from daphne.server import Server
 from twisted.internet import reactor as installed_reactor
 
+from nexus_project.draining import drain_begin
+
 # The asyncio reactor daphne installed, running daphne and the calls (typed as a module).
 reactor: Any = installed_reactor
 
 logger = logging.getLogger(__name__)
 
-DRAIN_SECONDS = 10.0  # how long the live calls may take to end before the server stops
+END_SECONDS = 10.0  # how long the calls still live after the drain may take to end
+POLL_SECONDS = 0.1  # how often the drain looks whether any call is left
 
 
 def stop_gracefully_on_signals() -> None:
-    """From now on, SIGTERM and SIGINT end the live calls, then stop the reactor."""
+    """From now on, SIGTERM and SIGINT drain the process, then stop the reactor."""
     stopping = False
 
     def on_signal(signum: int, frame: Any) -> None:
@@ -36,7 +42,8 @@ def stop_gracefully_on_signals() -> None:
             reactor.callFromThread(reactor.stop)
             return
         stopping = True
-        logger.info("%s: ending the live calls, then stopping", signal.Signals(signum).name)
+        drain_begin()  # here, not on the reactor: no new call from this very moment
+        logger.info("%s: draining, then stopping", signal.Signals(signum).name)
         reactor.callFromThread(_drain_then_stop)
 
     signal.signal(signal.SIGTERM, on_signal)
@@ -49,13 +56,27 @@ def _drain_then_stop() -> None:
 
 
 async def _drain() -> None:
-    from voice.call.ending import calls_end_all
+    from django.conf import settings
+
+    from voice.call.ending import calls_end_all, live_calls
     from voice.models import EndReason
 
+    seconds = settings.NEXUS_DRAIN_SECONDS
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    # Polled: `live_calls` is a weak set with nothing to wait on, and calls join it meanwhile.
+    while live_calls and loop.time() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(POLL_SECONDS)
+    if not live_calls:
+        logger.info("drained: no call left")
+        return
+    logger.info(
+        "drain period (%g s) over: ending the calls still live (%d)", seconds, len(live_calls)
+    )
     try:
-        await asyncio.wait_for(calls_end_all(EndReason.SERVER_SHUTDOWN), DRAIN_SECONDS)
+        await asyncio.wait_for(calls_end_all(EndReason.SERVER_SHUTDOWN), END_SECONDS)
     except TimeoutError:
-        logger.warning("live calls still ending after %s s: stopping anyway", DRAIN_SECONDS)
+        logger.warning("live calls still ending after %g s: stopping anyway", END_SECONDS)
 
 
 class GracefulServer(Server):
@@ -73,5 +94,16 @@ class GracefulCommandLine(CommandLineInterface):
     server_class = GracefulServer
 
 
+def _metrics_of_this_process_forgotten() -> None:
+    """Its live gauges (calls in progress) no longer count in the host's metrics."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(os.getpid())
+
+
 if __name__ == "__main__":
-    GracefulCommandLine().run(sys.argv[1:])
+    try:
+        GracefulCommandLine().run(sys.argv[1:])
+    finally:
+        _metrics_of_this_process_forgotten()

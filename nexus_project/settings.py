@@ -147,13 +147,38 @@ STATIC_ROOT = env("STATIC_ROOT", default=None)  # where `collectstatic` puts fil
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = DEBUG
 
+# Logs (docs/operations.md, nexus_project/logs.py): every line names its tenant, call and persona;
+# `console` (coloured, for people) by default under DEBUG, else `json` (one object per line).
+LOG_FORMAT = env("LOG_FORMAT", default="console" if DEBUG else "json")
+if LOG_FORMAT not in ("console", "json"):
+    raise ValueError(f"LOG_FORMAT is console or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"call_context": {"()": "nexus_project.logs.CallContextFilter"}},
+    "formatters": {
+        "console": {"()": "nexus_project.logs.ConsoleFormatter"},
+        "json": {"()": "nexus_project.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["call_context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},  # its INFO lines narrate every login
+    "loggers": {
+        "axes": {"level": "WARNING"},  # its INFO lines narrate every login
+        # Django's own handlers would print its lines a second time, in another format.
+        "django": {"handlers": []},
+        "django.server": {"handlers": [], "propagate": True},
+        # Never below INFO, whatever LOG_LEVEL says: their DEBUG lines carry SQL parameters
+        # (session keys, tenant secrets), WebSocket frames (prompts, caller audio), requests.
+        "django.db.backends": {"level": "INFO"},
+        "websockets": {"level": "INFO"},
+        "google_genai": {"level": "INFO"},
+    },
 }
 
 # The PersonaPlex sidecars (docs/operations.md, docs/voice-engines.md): a pool of sidecar URLs,
@@ -169,6 +194,10 @@ PERSONAPLEX_RETRY_MAX = env.float("PERSONAPLEX_RETRY_MAX", default=30.0)
 # and minute, and the proxies whose X-Forwarded-For names the client (IPs or networks).
 NEXUS_REFUSED_HANDSHAKES_PER_MINUTE = env.int("NEXUS_REFUSED_HANDSHAKES_PER_MINUTE", default=30)
 NEXUS_TRUSTED_PROXIES = env.list("NEXUS_TRUSTED_PROXIES", default=[])
+
+# Stopping (`nexus_project.serve`, docs/operations.md): how long calls in progress may go on
+# after SIGTERM, no new call taken, before they are ended.
+NEXUS_DRAIN_SECONDS = env.float("NEXUS_DRAIN_SECONDS", default=30.0)
 
 # The text agent and the caller's speech-to-text.
 NEXUS_AGENT = env(
@@ -207,3 +236,11 @@ GEMINI_TTS_MODEL = env("GEMINI_TTS_MODEL", default="gemini-2.5-flash-preview-tts
 GEMINI_LIVE_MODEL = env(
     "GEMINI_LIVE_MODEL", default="gemini-2.5-flash-native-audio-preview-12-2025"
 )
+
+# Prometheus metrics (docs/operations.md): `/metrics` answers a request with the bearer token,
+# or from an allowed network (loopback by default); the tenant label, off for many tenants.
+NEXUS_METRICS_TOKEN = env("NEXUS_METRICS_TOKEN", default="")
+NEXUS_METRICS_ALLOWED_NETWORKS = env.list(
+    "NEXUS_METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"]
+)
+NEXUS_METRICS_TENANT_LABEL = env.bool("NEXUS_METRICS_TENANT_LABEL", default=True)

@@ -55,11 +55,14 @@ async def slow_invocation_run(*, context: ToolContext, reply_channel: str) -> No
         outcome = error
     except TimeoutError:
         outcome = ToolError(timeout_message(tool.title_for(context.settings) if tool else ""))
+    elapsed = time.monotonic() - started
+    status = "succeeded" if isinstance(outcome, ToolResult) else f"failed ({outcome.message})"
+    logger.info("slow tool %s %s in %.0f ms", invocation.tool_name, status, elapsed * 1000)
     await schema_run(
         context.schema_name,
         tool_invocation_finish,
         invocation_id=context.invocation_id,
-        elapsed=time.monotonic() - started,
+        elapsed=elapsed,
         result=outcome if isinstance(outcome, ToolResult) else None,
         error=outcome.message if isinstance(outcome, ToolError) else "",
     )

@@ -13,6 +13,9 @@ from typing import Any, cast
 from asgiref.typing import WebSocketReceiveEvent
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from nexus_project.draining import draining
+from nexus_project.logs import log_context_bind
+from nexus_project.metrics import HANDSHAKES_REFUSED
 from tenants_app.db import schema_run
 from tools_registry.slow import SlowTools
 from voice.call.client_limits import client_call_hold, client_call_release
@@ -72,14 +75,22 @@ class CallConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         try:
+            if draining():  # this server is stopping: the caller is to call again, elsewhere
+                raise CallRefused(CloseCode.TOO_MANY_CALLS, "server stopping: call again")
             admission = call_admission(self.scope)
             call_id = await self._call_start(admission)
         except CallRefused as refusal:
+            HANDSHAKES_REFUSED.labels(int(refusal.close_code)).inc()
             await self.accept()
             await self.close(code=int(refusal.close_code), reason=refusal.message)
             return
         await self.accept()
         access, params = admission.access, admission.params
+        # From here on, every log line of the call, and of every task it starts, names it.
+        log_context_bind(
+            tenant=access.tenant.schema_name, call_id=call_id, persona=access.agent.slug
+        )
+        logger.info("call started: %s mode", params.mode)
         self.slow_tools = SlowTools(self.channel_name)
         self.session = call_session_create(
             call_id=call_id,

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from django.conf import settings as django_settings
 
+from nexus_project.logs import secrets_redact
 from tenants_app.db import schema_run
 from tools_registry.base import BaseTool, ToolContext, ToolError, ToolResult
 from tools_registry.models import TenantSecret
@@ -88,6 +89,7 @@ class HttpRequest(BaseTool):
         await _check_host(url)
         secret_headers = config.get("secret_headers", {})
         secrets = await schema_run(context.schema_name, _secrets, list(secret_headers.values()))
+        secrets_redact(secrets.values())  # whatever fails from here on, logs never show them
         missing = sorted(set(secret_headers.values()) - set(secrets))
         if missing:
             raise ToolError(f"missing secret(s): {', '.join(missing)}")

@@ -18,6 +18,7 @@ from typing import Any
 import jsonschema
 from google.genai import types
 
+from nexus_project.metrics import gemini_request
 from tools_registry.base import ToolOutcome
 from voice.agent import gemini_prompt as prompt
 from voice.agent.base import (
@@ -99,17 +100,18 @@ class GeminiAgent(GeminiService):
                 config = config.model_copy(update={"tool_config": _NO_MORE_TOOLS})
             earlier, text = said, ""
             parts: list[types.Part] = []
-            stream = await self._client.aio.models.generate_content_stream(
-                model=self.model, contents=contents, config=config
-            )
-            async for chunk in stream:
-                for part in _parts(chunk):
-                    parts.append(part)
-                    if part.text and not part.thought:
-                        text += part.text
-                        said = _joined(earlier, text)
-                        if on_partial:
-                            await on_partial(said)
+            with gemini_request("agent"):
+                stream = await self._client.aio.models.generate_content_stream(
+                    model=self.model, contents=contents, config=config
+                )
+                async for chunk in stream:
+                    for part in _parts(chunk):
+                        parts.append(part)
+                        if part.text and not part.thought:
+                            text += part.text
+                            said = _joined(earlier, text)
+                            if on_partial:
+                                await on_partial(said)
             calls = [part.function_call for part in parts if part.function_call]
             if not calls or tools is None or last_round:
                 break
@@ -134,11 +136,12 @@ class GeminiAgent(GeminiService):
             response_json_schema=prompt.ANALYSIS_RESPONSE_SCHEMA,
         )
         try:
-            response = await self._client.aio.models.generate_content(
-                model=self.model,
-                contents=prompt.analysis_contents(profile, history, tools),
-                config=config,
-            )
+            with gemini_request("analysis"):
+                response = await self._client.aio.models.generate_content(
+                    model=self.model,
+                    contents=prompt.analysis_contents(profile, history, tools),
+                    config=config,
+                )
         except Exception as error:  # whatever the cause, the task only needs "it failed, why"
             raise AnalysisError(
                 f"Gemini ({self.model}) did not analyze the call: {error}"

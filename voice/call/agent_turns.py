@@ -1,8 +1,10 @@
-"""The voice agent's turns, assembled from the sidecar's word pieces.
+"""The voice agent's turns, assembled from the engine's word pieces.
 
-PersonaPlex sends its own words piece by piece (0x02). A turn is live-captioned piece by piece
-and becomes final once no piece has come for `gap_seconds`, when the caller barges in (marked
-interrupted), or when the voice path ends.
+Engines report the agent's words piece by piece as they are heard (PersonaPlex's 0x02 text,
+Gemini Live's transcription, the cascade's words in step with its speech). A turn is
+live-captioned piece by piece and becomes final when its engine says the turn is over, once no
+piece has come for `gap_seconds` (PersonaPlex never says), when the caller barges in (marked
+interrupted), or when its engine stops.
 """
 
 import asyncio

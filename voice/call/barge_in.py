@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 
 import numpy as np
 
+from nexus_project.metrics import BARGE_INS, tenant_label
 from voice.audio.base import level_dbfs
 from voice.call.agent_turns import AgentTurns
 from voice.call.protocol import Message, interrupt_message
@@ -35,9 +36,14 @@ def caller_speech_detector() -> VoiceActivityDetector:
 
 class BargeIn:
     def __init__(
-        self, *, send_json: Callable[[Message], Awaitable[None]], agent_turns: AgentTurns
+        self,
+        *,
+        send_json: Callable[[Message], Awaitable[None]],
+        agent_turns: AgentTurns,
+        tenant: str,
     ) -> None:
         self._send_json = send_json
+        self._tenant = tenant
         self._agent_turns = agent_turns
         self._audible_until = 0.0
         self._muted = False
@@ -60,18 +66,24 @@ class BargeIn:
         and the rest of it is muted."""
         self._muted = True
         self.count += 1
+        BARGE_INS.labels(tenant_label(self._tenant)).inc()
         await self._send_json(interrupt_message())
         await self._agent_turns.finish(interrupted=True)
 
     def admits_agent_audio(self, pcm: np.ndarray) -> bool:
         """Whether this agent audio goes to the caller (not while an interrupted turn goes on)."""
+        self._unmute_when_quiet()
         if len(pcm) and level_dbfs(pcm) > AGENT_AUDIBLE_DBFS:
             self._audible_until = time.monotonic() + AGENT_AUDIBLE_HOLD_SECONDS
-        if self._muted and self.agent_audible:
-            return False
-        self._muted = False
-        return True
+        return not self._muted
 
     def admits_agent_words(self) -> bool:
         """Whether the agent's words are captioned (not those of an interrupted turn)."""
+        self._unmute_when_quiet()
         return not self._muted
+
+    def _unmute_when_quiet(self) -> None:
+        """An interrupted turn is over once the agent has fallen quiet (whether the engine sends
+        silence between turns, as PersonaPlex does, or nothing at all)."""
+        if self._muted and not self.agent_audible:
+            self._muted = False

@@ -144,7 +144,9 @@ def _voice_stages(
     end_request: EndRequest,
 ) -> tuple[VoiceStages, list[Cleanup]]:
     """The stages a voice call adds, and what to close when it ends."""
-    barge_in = BargeIn(send_json=outbox.send_json, agent_turns=agent_turns)
+    barge_in = BargeIn(
+        send_json=outbox.send_json, agent_turns=agent_turns, tenant=access.tenant.schema_name
+    )
     events = VoiceEvents(
         mode=mode,
         send_json=outbox.send_json,

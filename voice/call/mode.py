@@ -7,6 +7,7 @@ stored.
 
 from collections.abc import Awaitable, Callable
 
+from nexus_project.metrics import MODE_SWITCHES
 from tenants_app.db import schema_run
 from voice.call.protocol import Message, ModeReason, mode_message
 from voice.models import CallMode
@@ -31,5 +32,6 @@ class ServingMode:
         """Move the call to `mode` (in voice: to `engine`): the caller is told why, the call row
         records it."""
         self.mode = mode
+        MODE_SWITCHES.labels(mode, engine or "", reason).inc()
         await self._send_json(mode_message(mode, reason, engine))
         await schema_run(self._schema_name, call_mode_set, call_id=self._call_id, mode=mode)

@@ -9,11 +9,19 @@ the call to end (sustained bad audio, the agent's goodbye) asks through the `End
 """
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from nexus_project.metrics import (
+    CALL_DURATION,
+    CALLS_ACTIVE,
+    CALLS_ENDED,
+    CALLS_STARTED,
+    tenant_label,
+)
 from tenants_app.db import schema_run_patiently
 from voice.call.agent_turns import AgentTurns
 from voice.call.background import background_task
@@ -86,12 +94,18 @@ class CallSession:
         self._end_request = end_request
         self._voice = voice
         self._cleanups = cleanups
+        # The context the call was opened in (its log fields): its ending runs in it, even when
+        # a server stopping ends it from elsewhere.
+        self._context = contextvars.copy_context()
         self._tasks: list[asyncio.Task] = []
         self._ending: asyncio.Task | None = None
 
     async def start(self) -> None:
         """Start serving: the voice engines in the background, or the text agent's greeting."""
         live_calls.add(self)
+        tenant = tenant_label(self._schema_name)
+        CALLS_ACTIVE.labels(tenant).inc()
+        CALLS_STARTED.labels(tenant, "text" if self._voice is None else "voice").inc()
         self._tasks.append(background_task(self._end_when_asked(), f"end-{self.call_id}"))
         self._tasks.append(background_task(self._timers.run(), f"timers-{self.call_id}"))
         if self._voice is None:
@@ -121,7 +135,7 @@ class CallSession:
         """
         if self._ending is None:
             self._ending = asyncio.create_task(
-                self._end(reason, notify), name=f"end-{self.call_id}"
+                self._end(reason, notify), name=f"end-{self.call_id}", context=self._context
             )
         await asyncio.shield(self._ending)
 
@@ -152,12 +166,17 @@ class CallSession:
                 metrics=self._metrics(),
             )
             await asyncio.wait_for(closing, STORE_SECONDS)
+            logger.info("call ended: %s", reason)
         finally:
             for cleanup in self._cleanups:
                 try:
                     await cleanup()
                 except Exception:
                     logger.exception("call %s: a cleanup failed", self.call_id)
+            tenant = tenant_label(self._schema_name)
+            CALLS_ACTIVE.labels(tenant).dec()
+            CALLS_ENDED.labels(tenant, reason).inc()
+            CALL_DURATION.labels(tenant).observe(self._clock.ms() / 1000)
             live_calls.discard(self)  # only now: a server stopping waits for calls still ending
 
     async def _transcribe_the_rest(self, engines: EngineSwitch, reason: EndReason) -> None:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from nexus_project.metrics import TOOL_DURATION, TOOL_INVOCATIONS, tenant_label
 from tenants_app.db import schema_run
 from tools_registry.base import ToolContext, ToolError, ToolOutcome
 from tools_registry.execution import timeout_message, tool_execute
@@ -59,12 +60,14 @@ class CallToolRunner:
     async def run(self, name: str, arguments: dict[str, Any]) -> ToolOutcome:
         tool = tool_get(name) if name in self._enabled else None
         if tool is None:
+            self._count("unknown", "rejected")  # a name the model made up: not a label
             return await self._reject(
                 name, arguments, {"error": f"no tool {name!r} for this agent"}
             )
         settings = self._enabled[name]
         errors = schema_errors(arguments, tool.parameters_for(settings))
         if errors:
+            self._count(name, "rejected")
             return await self._reject(
                 name, arguments, {"error": "invalid arguments", "details": errors}
             )
@@ -98,10 +101,12 @@ class CallToolRunner:
             problem = error.message if isinstance(error, ToolError) else timeout_message(title)
             if timed_out or not tool.slow:  # a slow tool's worker records its own failure
                 await self._finish(invocation_id, started, error=problem, timed_out=timed_out)
+            self._count(name, "timed_out" if timed_out else "failed", started)
             await self._report(tool_message(**card, status="failed", summary=problem))
             return ToolOutcome(name, False, {"error": problem}, problem)
         if not tool.slow:
             await self._finish(invocation_id, started, result=result)
+        self._count(name, "succeeded", started)
         await self._report(tool_message(**card, status="succeeded", summary=result.summary))
         return ToolOutcome(name, True, result.data, result.summary, ends_call=result.ends_call)
 
@@ -122,6 +127,11 @@ class CallToolRunner:
             tool_message(message_id="", name=name, title="", status="rejected", summary=reason)
         )
         return ToolOutcome(name, False, problem, "")
+
+    def _count(self, name: str, status: str, started: float | None = None) -> None:
+        TOOL_INVOCATIONS.labels(tenant_label(self._schema_name), name, status).inc()
+        if started is not None:
+            TOOL_DURATION.labels(name).observe(time.monotonic() - started)
 
     async def _finish(self, invocation_id: int, started: float, **outcome: Any) -> None:
         await schema_run(

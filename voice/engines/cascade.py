@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from nexus_project.metrics import TURN_LATENCY
 from voice.agent.base import Agent, ToolRunner, Turn
 from voice.call.background import background_task
 from voice.call.caller_turns import Hearing
@@ -59,7 +60,9 @@ class CascadeEngine:
         )
         self._answering: asyncio.Task | None = None
         self._caller_done_at = 0.0  # monotonic: when the last caller turn was cut
-        self.turn_latency = LatencyStats()  # caller turn cut -> the answer's first audio
+        self.turn_latency = LatencyStats(
+            TURN_LATENCY.labels(self.name)
+        )  # caller turn cut -> the answer's first audio
 
     async def run(self) -> None:
         await self._listener.ready(self.name)

@@ -31,6 +31,7 @@ from google.genai import errors, types
 from google.genai.live import AsyncSession
 from websockets.exceptions import WebSocketException
 
+from nexus_project.metrics import BRIDGE_LATENCY, TURN_LATENCY, gemini_request
 from voice.agent.base import ToolRunner, Turn
 from voice.agent.gemini_client import GeminiConfig, gemini_client
 from voice.call.background import background_task
@@ -88,8 +89,12 @@ class GeminiLiveEngine:
         self._model_in_turn = False  # the model is in a turn (from its first output to its end)
         self._dropping = False  # the call cut the agent off: the rest of this turn is dropped
         self._answer_due: float | None = None  # the caller's turn ended (monotonic), unanswered
-        self.turn_latency = LatencyStats()  # the caller's last speech -> the answer's audio
-        self.uplink_latency = LatencyStats()  # caller frame in -> sent to Gemini
+        self.turn_latency = LatencyStats(
+            TURN_LATENCY.labels(self.name)
+        )  # the caller's last speech -> the answer's audio
+        self.uplink_latency = LatencyStats(
+            BRIDGE_LATENCY.labels("uplink")
+        )  # caller frame in -> sent to Gemini
 
     async def run(self) -> None:
         playing = background_task(self._playout.play(), f"live-playout-{self._call_id}")
@@ -163,10 +168,11 @@ class GeminiLiveEngine:
         """A session set up within `seconds` (resuming with the handle, if any), or None."""
         config = live_connect_config(self._persona, self._specs, handle=self._handle)
         try:
-            async with asyncio.timeout(seconds):
-                return await stack.enter_async_context(
-                    self._client.aio.live.connect(model=self._model, config=config)
-                )
+            with gemini_request("live_connect"):
+                async with asyncio.timeout(seconds):
+                    return await stack.enter_async_context(
+                        self._client.aio.live.connect(model=self._model, config=config)
+                    )
         except errors.APIError as error:  # the service answered, and refused the setup
             logger.warning("call %s: Gemini Live refused: %s", self._call_id, error)
             self._handle = None  # the next session starts afresh

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from redis.exceptions import RedisError
 
+from nexus_project.metrics import BRIDGE_LATENCY
 from voice.audio.base import PCM_RATE
 from voice.audio.formats import OggOpusStreamDecoder, OggOpusStreamEncoder
 from voice.call.caller_turns import CallerTurns
@@ -73,8 +74,8 @@ class PersonaPlexEngine:
         self._stream_start = 0.0
         self._stream_samples = 0
         self._caller_audio_at = 0.0
-        self.uplink_latency = LatencyStats()
-        self.downlink_latency = LatencyStats()
+        self.uplink_latency = LatencyStats(BRIDGE_LATENCY.labels("uplink"))
+        self.downlink_latency = LatencyStats(BRIDGE_LATENCY.labels("downlink"))
 
     async def run(self) -> None:
         """Serve the call's voice until cancelled: lease, connect, stream; fall back, retry.

@@ -21,6 +21,7 @@ import jsonschema
 import numpy as np
 from google.genai import types
 
+from nexus_project.metrics import gemini_request
 from voice.agent.gemini_client import GeminiConfig, GeminiService
 from voice.audio.base import PCM_RATE
 from voice.speech.stt import ANYTHING, SpeechContext
@@ -77,9 +78,12 @@ class GeminiSpeechToText(GeminiService):
             response_mime_type="application/json",
             response_json_schema=TRANSCRIPT_SCHEMA,
         )
-        response = await self._client.aio.models.generate_content(
-            model=self.model, contents=[types.Content(role="user", parts=[audio])], config=config
-        )
+        with gemini_request("speech_to_text"):
+            response = await self._client.aio.models.generate_content(
+                model=self.model,
+                contents=[types.Content(role="user", parts=[audio])],
+                config=config,
+            )
         return self._transcript(response.text, seconds=len(pcm) / PCM_RATE)
 
     def _transcript(self, reply: str | None, *, seconds: float) -> str:
@@ -88,7 +92,10 @@ class GeminiSpeechToText(GeminiService):
         except json.JSONDecodeError:
             answer = None
         if answer is None or not _VALIDATOR.is_valid(answer):
-            logger.warning("Gemini (%s) answered no transcript: %.200r", self.model, reply)
+            # Its text is not logged: it may hold the caller's words.
+            logger.warning(
+                "Gemini (%s) answered no transcript (%d characters)", self.model, len(reply or "")
+            )
             return ""
         text = " ".join(answer["transcript"].lower().split())
         if answer["no_speech"] or _NON_SPEECH.match(text):

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from google.genai import types
 
+from nexus_project.metrics import gemini_request
 from voice.agent.gemini_client import GeminiConfig, GeminiService
 from voice.audio.base import PCM_RATE, empty_pcm, join_pcm
 from voice.audio.formats.pcm16 import Pcm16Decoder
@@ -42,9 +43,10 @@ class GeminiTextToSpeech(GeminiService):
                 voice_config=types.VoiceConfig(prebuilt_voice_config=prebuilt)
             ),
         )
-        response = await self._client.aio.models.generate_content(
-            model=self.model, contents=text, config=config
-        )
+        with gemini_request("text_to_speech"):
+            response = await self._client.aio.models.generate_content(
+                model=self.model, contents=text, config=config
+            )
         return self._pcm24k(response)
 
     def _pcm24k(self, response: types.GenerateContentResponse) -> np.ndarray:

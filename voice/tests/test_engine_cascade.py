@@ -72,14 +72,17 @@ async def test_barging_in_stops_the_answer_and_keeps_what_was_heard(joes_key):
         await caller.receive_until("transcript", role="caller", final=True, timeout=60)
         await asking
         await caller.receive_until("transcript", role="agent", final=False, timeout=60)
+        speech_onset = asyncio.get_running_loop().time() + 0.3  # after ask()'s silence
         barging = asyncio.create_task(ask(caller, "wait a moment please"))
         interrupt = await caller.receive_until("interrupt", timeout=30)
+        onset_to_interrupt = asyncio.get_running_loop().time() - speech_onset
         audio_at_interrupt = len(caller.audio)
         interrupted = await caller.receive_until("transcript", role="agent", final=True)
         await barging
         await caller.receive_until("transcript", role="caller", final=True, timeout=60)
         after_interrupt = caller.audio[audio_at_interrupt:]
 
+    print(f"\nspeech onset -> interrupt: {onset_to_interrupt * 1000:.0f} ms")
     assert interrupt == {"type": "interrupt"}
     assert interrupted.get("interrupted") is True
     full = "Haircut 25 dollars, beard trim 15 dollars, haircut and beard 35 dollars."

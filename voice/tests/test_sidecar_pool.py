@@ -8,6 +8,7 @@ from redis.asyncio import Redis
 
 from voice.sidecar.pool import SidecarEntry, SidecarPool
 
+
 def test_an_entry_names_its_sessions_or_holds_one():
     assert SidecarEntry.parse("ws://gpu-1:8998") == SidecarEntry("ws://gpu-1:8998", 1)
     assert SidecarEntry.parse("wss://gpu-1:8998#sessions=4") == SidecarEntry("wss://gpu-1:8998", 4)

@@ -1,6 +1,7 @@
 """Joe's Barbershop's own tool, registered from outside the core (see NEXUS_TOOL_MODULES).
 
 `walk_in_wait`: how long a walk-in customer would wait now, from the bookings of the next hour.
+A slow tool: a Celery worker runs it and sends its result back to the call.
 """
 
 import datetime as dt
@@ -29,6 +30,7 @@ class WalkInWait(BaseTool):
     title = "Walk-in wait"
     keywords = ("walk in", "how long wait", "queue")
     description = "Tell how long a walk-in customer would wait at Joe's right now."
+    slow = True  # a business's own code runs in a Celery worker, never on the calls' event loop
     settings_schema = {
         "type": "object",
         "properties": {"calendar": {"type": "string"}},
