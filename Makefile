@@ -3,8 +3,9 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 TEST_DATA_DIR ?= $(CURDIR)/.data/test
 
-# Debian packages the tests need: espeak-ng makes the speech fixtures, chromium runs the widget.
-SYSTEM_PACKAGES := espeak-ng chromium
+# Debian packages the tests need: espeak-ng makes the speech fixtures, chromium runs the widget,
+# docker-compose validates docker/compose.yaml (`config` needs no Docker engine).
+SYSTEM_PACKAGES := espeak-ng chromium docker-compose
 
 .PHONY: run test lint format bench clean system-packages
 

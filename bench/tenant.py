@@ -38,6 +38,7 @@ def _config(calls: int) -> dict:
         "display_name": "Benchmark",
         "domains": ["bench.localhost"],
         "concurrent_call_limit": calls,
+        "call_limits": {"per_client": calls},  # every benchmark caller comes from one address
         "agent": {"slug": AGENT_SLUG, "name": "Bench agent", "language": "en"},
         "voice_settings": {"provider": "nvidia_personaplex", "voice_id": "NATF0.pt"},
         "system_prompt": "You answer the phone for a benchmark. Be brief.",

@@ -28,7 +28,8 @@ class SocketCaller:
         self.audio_frames = 0
 
     async def receive(self, timeout: float = WAIT_SECONDS) -> dict:
-        """The next JSON message; `{"type": "<closed>", "code", "reason"}` once it closes."""
+        """The next JSON message; `{"type": "<closed>", "code": ...}` once it closes (daphne
+        sends no close reason: the code alone tells the refusal)."""
         while True:
             message = await self.ws.receive(timeout=timeout)
             if message.type == aiohttp.WSMsgType.BINARY:
@@ -37,8 +38,7 @@ class SocketCaller:
             if message.type == aiohttp.WSMsgType.TEXT:
                 self.messages.append(json.loads(message.data))
                 return self.messages[-1]
-            reason = message.extra if message.type == aiohttp.WSMsgType.CLOSE else ""
-            return {"type": "<closed>", "code": self.ws.close_code, "reason": reason or ""}
+            return {"type": "<closed>", "code": self.ws.close_code}
 
     async def receive_until(self, kind: str, timeout: float = WAIT_SECONDS, **fields) -> dict:
         """Skip messages until one of type `kind` with the given field values."""
@@ -90,11 +90,12 @@ async def call(
 
 
 @database_sync_to_async
-def concurrent_call_limit_set(slug: str, limit: int) -> int:
-    """Set a tenant's concurrent-call limit (committed); the old limit."""
+def tenant_limits_set(slug: str, **limits: int) -> dict[str, int]:
+    """Set limits of a tenant (`concurrent_call_limit=2`), committed; the old values."""
     tenant = Tenant.objects.get(slug=slug)
-    Tenant.objects.filter(pk=tenant.pk).update(concurrent_call_limit=limit)
-    return tenant.concurrent_call_limit
+    old = {name: getattr(tenant, name) for name in limits}
+    Tenant.objects.filter(pk=tenant.pk).update(**limits)
+    return old
 
 
 @database_sync_to_async

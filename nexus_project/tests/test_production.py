@@ -136,8 +136,8 @@ def test_gpu_profile_adds_the_personaplex_sidecar_built_from_nvidia_repository(t
     assert sidecar["command"][-4:] == ["-m", "moshi.server", "--ssl", "/app/ssl"]
     assert sidecar["environment"]["HF_TOKEN"] == "hf-token"
     assert [str(port) for port in sidecar["expose"]] == ["8998"]
-    devices = sidecar["deploy"]["resources"]["reservations"]["devices"]
-    assert devices == [{"driver": "nvidia", "count": 1, "capabilities": ["gpu"]}]
+    [gpu] = sidecar["deploy"]["resources"]["reservations"]["devices"]
+    assert (gpu["driver"], gpu["count"], gpu["capabilities"]) == ("nvidia", 1, ["gpu"])
     for name in ("web", "worker"):
         assert services[name]["environment"]["PERSONAPLEX_URLS"] == "wss://personaplex:8998"
 

@@ -20,6 +20,7 @@ from tenants_app.models import Tenant
 from tools_registry.models import Booking
 from voice.models import Call, Persona
 from voice.services import widget_key_create
+from voice.tests.certificates import write_certificate
 from voice.tests.fake_gemini import fake_gemini
 
 NEW_YORK = ZoneInfo("America/New_York")  # Joe's Barbershop's time zone
@@ -181,3 +182,11 @@ async def persona_voice(key: Key, engine: str, voice_id: str):
         yield
     finally:
         await _voice_set(key.tenant, *old)
+
+
+@pytest.fixture
+def tls_dir(tmp_path, monkeypatch):
+    """A certificate for local TLS servers (the Gemini Live fake), trusted by SDK clients built
+    from now on."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(write_certificate(tmp_path)))
+    return tmp_path

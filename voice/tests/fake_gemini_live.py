@@ -31,8 +31,6 @@ left unused.
 import asyncio
 import base64
 import binascii
-import datetime
-import ipaddress
 import json
 import re
 import ssl
@@ -44,11 +42,8 @@ from typing import Any, Literal
 
 import numpy as np
 from aiohttp import WSMsgType, web
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
+from voice.tests.certificates import write_certificate as write_certificate
 from voice.tests.fake_gemini import API_KEY, _field, decoded_bytes
 
 PATH = "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent"
@@ -91,37 +86,6 @@ class ModelTurn:
     frequency: float = 440.0
     seconds: float = 1.0
     after: Literal["go_away", "drop"] | None = None
-
-
-def write_certificate(directory: Path) -> Path:
-    """cert.pem and key.pem for 127.0.0.1 in `directory`; returns the cert (its own CA)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fake gemini live")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    (directory / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (directory / "key.pem").write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return directory / "cert.pem"
 
 
 def _at(message: Any, *path: str) -> Any:

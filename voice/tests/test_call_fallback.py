@@ -5,13 +5,13 @@ in `test_engine_fallback`.
 """
 
 import asyncio
-import socket
 
 import pytest
 from django.conf import settings
 from django.test import override_settings
 from redis.asyncio import Redis
 
+from bench.processes import free_port
 from voice.sidecar.emulator import EmulatorConfig, running_emulator
 from voice.sidecar.pool import LEASE_PREFIX
 from voice.tests.calls import FAST_LOAD, sidecars
@@ -24,12 +24,6 @@ RECOVERED = {"type": "mode", "mode": "voice", "reason": "recovered", "engine": "
 @pytest.fixture(autouse=True)
 def text_fallback(settings):
     settings.NEXUS_VOICE_FALLBACK = "text"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 async def talk(caller, text: str) -> str:

@@ -3,6 +3,7 @@ each names the tenant, the call and the persona; none holds a secret, a widget k
 prompt."""
 
 import logging
+import uuid
 
 import pytest
 from channels.db import database_sync_to_async
@@ -119,7 +120,7 @@ async def test_a_tenant_secret_a_tool_has_read_is_blanked_in_later_lines(
     joes, settings, secret_in_a_tool
 ):
     settings.NEXUS_HTTP_TOOL_ALLOW_PRIVATE = True
-    secret = "Bearer s3cret-read-by-the-tool-52b8"
+    secret = f"Token {uuid.uuid4().hex}"  # no secret read before (other tests') is part of it
     await _http_tool_enable(secret)  # the fixture restores it
     tool = tool_get("http_request")
     context = ToolContext(

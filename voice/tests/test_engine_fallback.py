@@ -3,12 +3,12 @@ down (the caller hears the cascade, then PersonaPlex when it is back), a full po
 
 import asyncio
 import dataclasses
-import socket
 
 import numpy as np
 import pytest
 from django.test import override_settings
 
+from bench.processes import free_port
 from voice.sidecar.emulator import running_emulator
 from voice.tests.calls import FAST_LOAD, agent_audio, pcm16_chunks, sidecars, stream_realtime
 from voice.tests.conftest import JOES_ORIGIN, call, stored_call
@@ -16,12 +16,6 @@ from voice.tests.conftest import JOES_ORIGIN, call, stored_call
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(90)]
 
 TONE = (8000 * np.sin(2 * np.pi * 440 * np.arange(24_000) / 24_000)).astype(np.int16)  # 1 s
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def engine_move(engine: str, reason: str) -> dict:

@@ -5,7 +5,6 @@ what the engine reports is kept by a recording listener and awaited with generou
 """
 
 import asyncio
-import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -15,6 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from bench.processes import free_port
 from bench.signals import dominant_frequency
 from bench.speech import speak
 from tools_registry.base import ToolOutcome, ToolSpec
@@ -32,8 +32,8 @@ from voice.tests.fake_gemini_live import (
     ModelTurn,
     ToolUse,
     fake_gemini_live,
-    write_certificate,
 )
+from voice.tests.test_agent_gemini import AVAILABILITY, SLOTS
 
 pytestmark = pytest.mark.filterwarnings("ignore:Inheritance class AiohttpClientSession")
 
@@ -53,14 +53,6 @@ PERSONA = EnginePersona(
     voice_id="Puck",
     language="en",
     text_prompt="You are Sam, the friendly receptionist of Joe's Barbershop.",
-)
-AVAILABILITY = ToolSpec(
-    name="check_availability",
-    description="Free appointment slots on a day.",
-    parameters={"type": "object", "properties": {"day": {"type": "string"}}, "required": ["day"]},
-)
-SLOTS = ToolOutcome(
-    name="check_availability", ok=True, result={"slots": ["10:00", "11:30"]}, summary="2 slots"
 )
 GREETING = ModelTurn(words=("Hi, this is ", "Joe's Barbershop."), frequency=330.0)
 HOURS = "What are your opening hours?"
@@ -252,13 +244,6 @@ async def live_call(
         await engine.close()
         serving.cancel()
         await asyncio.gather(serving, return_exceptions=True)
-
-
-@pytest.fixture
-def tls_dir(tmp_path, monkeypatch):
-    """The fake's certificate, trusted by SDK clients built from now on."""
-    monkeypatch.setenv("SSL_CERT_FILE", str(write_certificate(tmp_path)))
-    return tmp_path
 
 
 @pytest.fixture
@@ -470,12 +455,6 @@ async def test_a_new_session_of_a_call_under_way_starts_from_its_transcript(live
     assert first == {"text": "I'd like a haircut"}
     assert "can hear you again" in note["text"]
     assert call.listener.turns[0].text == "Sorry, I'm back."
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def test_an_unreachable_service_is_reported_once_and_retried_until_it_answers(tls_dir):

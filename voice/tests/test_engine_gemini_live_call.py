@@ -41,7 +41,6 @@ from voice.tests.fake_gemini_live import (
     ToolUse,
     fake_gemini_live,
     pieces,
-    write_certificate,
 )
 from voice.tests.test_call_tools import bookings_of, invocations_of
 
@@ -57,13 +56,6 @@ GREETING_WORDS = ("Thanks for calling ", "Joe's Barbershop, ", "this is Sam. ", 
 GREETING = ModelTurn(words=GREETING_WORDS, frequency=330.0)
 HOURS = "What are your opening hours?"
 OPEN = ("We're open", " Tuesday to Saturday,", " nine to six.")
-
-
-@pytest.fixture
-def tls_dir(tmp_path, monkeypatch):
-    """The fake's certificate, trusted by SDK clients built from now on."""
-    monkeypatch.setenv("SSL_CERT_FILE", str(write_certificate(tmp_path)))
-    return tmp_path
 
 
 @pytest.fixture

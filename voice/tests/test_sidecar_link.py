@@ -2,11 +2,8 @@
 
 import asyncio
 import dataclasses
-import datetime
-import ipaddress
 import os
 import signal
-import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -15,11 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from aiohttp import web
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
+from bench.processes import free_port
 from voice.sidecar.emulator import SPOKEN_WORD, EmulatorConfig, running_emulator
 from voice.sidecar.errors import SidecarClosed, SidecarHandshakeTimeout, SidecarUnavailable
 from voice.sidecar.link import (
@@ -31,6 +25,7 @@ from voice.sidecar.link import (
     chat_url,
 )
 from voice.sidecar.protocol import HANDSHAKE
+from voice.tests.certificates import write_certificate
 from voice.tests.sidecar_audio import is_header_page, ogg_pages, silence, tone
 
 FAST = EmulatorConfig(load_base_seconds=0.01, load_per_word_seconds=0.0)
@@ -51,12 +46,6 @@ async def take(link: SidecarLink, audio_pages: int) -> list[SidecarEvent]:
             if sum(isinstance(e, AgentAudioPage) for e in events) == audio_pages:
                 return events
     raise AssertionError(f"events ended early: {events}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @asynccontextmanager
@@ -208,39 +197,8 @@ async def test_a_busy_sidecar_is_a_handshake_timeout_until_its_call_ends():
         await second.close()
 
 
-def write_self_signed_cert(directory: Path) -> Path:
-    """cert.pem and key.pem for 127.0.0.1 in `directory`; returns the cert (its own CA)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sidecar test")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    (directory / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (directory / "key.pem").write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return directory / "cert.pem"
-
-
 async def test_tls_with_the_sidecars_ca_file_and_never_without_it(tmp_path):
-    ca_file = write_self_signed_cert(tmp_path)
+    ca_file = write_certificate(tmp_path)
     async with running_emulator(FAST, ssl_dir=tmp_path) as url:
         assert url.startswith("wss://")
         with pytest.raises(SidecarUnavailable, match="certificate"):
