@@ -14,6 +14,7 @@ import asyncio
 import ctypes
 import itertools
 import logging
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 import espeakng_loader  # type: ignore[import-untyped]  # no py.typed marker
@@ -132,6 +133,16 @@ class _Espeak:
 
 _worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="espeak")
 _espeak: _Espeak | None = None  # on the worker thread: the process's eSpeak, at first use
+
+
+def _worker_of_its_own() -> None:
+    """A forked process (a test's live server) has none of its parent's threads: the worker it
+    inherited would never run anything, so it gets a new one."""
+    global _worker
+    _worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="espeak")
+
+
+os.register_at_fork(after_in_child=_worker_of_its_own)
 
 
 def speak_pcm24k(text: str, language: str, female: bool) -> np.ndarray:

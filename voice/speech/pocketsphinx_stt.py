@@ -54,6 +54,16 @@ def _pool() -> ProcessPoolExecutor:
         return _executor
 
 
+def _pool_of_its_own() -> None:
+    """A forked process (a test's live server) cannot use its parent's pool (its threads and
+    pipes stayed behind): it starts one of its own at its first utterance."""
+    global _executor, _executor_lock
+    _executor, _executor_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_pool_of_its_own)
+
+
 def _discard_pool(broken: ProcessPoolExecutor) -> None:
     """A worker died: the next utterance starts a fresh pool."""
     global _executor
