@@ -211,6 +211,8 @@ NEXUS_TEXT_TO_SPEECH = env(
     "NEXUS_TEXT_TO_SPEECH", default="gemini" if env("GEMINI_API_KEY", default="") else "offline"
 )
 NEXUS_VOICE_FALLBACK = env("NEXUS_VOICE_FALLBACK", default="cascade")
+if NEXUS_VOICE_FALLBACK not in ("cascade", "text"):
+    raise ValueError(f"NEXUS_VOICE_FALLBACK is cascade or text, not {NEXUS_VOICE_FALLBACK!r}")
 
 # Celery (slow tools, post-call analysis) on the same Redis; kombu names a unix socket its own way.
 CELERY_BROKER_URL = REDIS_URL.replace("unix://", "redis+socket://", 1)

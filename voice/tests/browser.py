@@ -93,17 +93,13 @@ async def chromium(*, mic_wav: Path | None = None, allow_mic: bool = True) -> As
 
 def _server_setup() -> None:
     """In the server process, before it serves: undo what the fork copied but did not keep."""
-    import threading
-
     from asgiref.sync import SyncToAsync
 
     from nexus_project.serve import stop_gracefully_on_signals
-    from voice.speech import pocketsphinx_stt
 
-    # Worker threads and processes of the parent did not come along: start fresh ones.
+    # Worker threads of the parent did not come along: a fresh one (the speech workers start
+    # their own after a fork: `voice.speech`).
     SyncToAsync.single_thread_executor = ThreadPoolExecutor(max_workers=1)
-    pocketsphinx_stt._executor = None
-    pocketsphinx_stt._executor_lock = threading.Lock()
     # SIGTERM stops the server as production's does: the live calls end first, callers told.
     stop_gracefully_on_signals()
 

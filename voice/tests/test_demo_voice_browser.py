@@ -20,6 +20,13 @@ import pytest
 from channels.db import database_sync_to_async
 
 from bench.speech import silence, speak, write_wav
+from nexus_project.tests.processes import (
+    answers_health,
+    free_port,
+    production_env,
+    running_async,
+    web_process,
+)
 from tenants_app.db import tenant_schema
 from tenants_app.models import Tenant
 from voice.audio.base import PCM_RATE
@@ -33,7 +40,6 @@ from voice.tests.browser import (
     call_ended_wait,
     chromium,
     demo_key_create,
-    live_server,
     tenant_get,
 )
 from voice.tests.conftest import stored_call
@@ -169,12 +175,25 @@ async def wait_state(page, condition: str) -> dict:
     return await page.evaluate("() => JSON.parse(JSON.stringify(Nexus.debug))")
 
 
+def make_run_env() -> dict[str, str]:
+    """`make run`'s environment on the test's database and Redis: development mode, no sidecar,
+    no Gemini key, nothing else set (the cascade is the default voice fallback)."""
+    plain_http = {
+        name: "0"
+        for name in ("DJANGO_TLS_PROXY_HEADER", "DJANGO_SECURE_SSL_REDIRECT",
+                     "DJANGO_SECURE_COOKIES", "DJANGO_HSTS_SECONDS")
+    }  # fmt: skip
+    return production_env(DJANGO_DEBUG="1", **plain_http)
+
+
 async def test_make_run_defaults_answer_the_demo_call_with_the_offline_voice(db, tmp_path):
-    # Given `make run`'s defaults: no sidecar, no Gemini key, the cascade as the voice fallback.
+    # Given `make run`'s defaults, served by a web process of its own (as `make run` does).
     mic = caller_wav(tmp_path)
-    offline = {"PERSONAPLEX_URLS": [], "GEMINI_API_KEY": "", "NEXUS_TEXT_TO_SPEECH": "offline"}
-    async with live_server(**offline) as server:
-        await demo_key_create("joes", [server.origin(JOES_HOST)])
+    port = free_port()
+    server = web_process(port, make_run_env(), tmp_path)
+    async with running_async(server, answers_health(port), "the web process"):
+        origin = f"http://{JOES_HOST}:{port}"
+        await demo_key_create("joes", [origin])
         async with chromium(mic_wav=mic) as browser:
             page = await browser.new_page()
             await page.add_init_script(PLAYBACK_TAP)
@@ -189,7 +208,7 @@ async def test_make_run_defaults_answer_the_demo_call_with_the_offline_voice(db,
                 ),
             )
             # When the caller opens the widget and stays quiet, then asks for the hours.
-            await page.goto(server.url(JOES_HOST, "/demo/"))
+            await page.goto(f"{origin}/demo/")
             await page.get_by_role("button", name="Talk to us").click()
             widget = page.locator(WIDGET)
             final_agent = widget.locator(".msg.agent:not(.partial)")
