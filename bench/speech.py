@@ -41,7 +41,7 @@ def _speak(text: str, voice: str, rate_wpm: int) -> np.ndarray:
             check=True,
             capture_output=True,
         ).stdout
-        pcm = _to_pcm24k(*read_wav(io.BytesIO(wav)))
+        pcm = to_pcm24k(*read_wav(io.BytesIO(wav)))
         CACHE_DIR.mkdir(parents=True, exist_ok=True)
         # Write then rename, so a concurrent test process never reads half a file.
         partial = path.with_suffix(f".{os.getpid()}.part")
@@ -80,8 +80,8 @@ def write_wav(
         wav.writeframes(np.concatenate((pad, pcm.astype(np.int16), pad)).tobytes())
 
 
-def _to_pcm24k(pcm: np.ndarray, rate: int) -> np.ndarray:
-    """espeak-ng speaks at 22 050 Hz: resample to PCM24k."""
+def to_pcm24k(pcm: np.ndarray, rate: int) -> np.ndarray:
+    """Mono PCM16 at `rate` (espeak-ng speaks at 22 050 Hz, a browser plays at 48 kHz) as PCM24k."""
     resampler = av.AudioResampler(format="s16", layout="mono", rate=PCM_RATE)
     frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
     frame.sample_rate = rate

@@ -57,7 +57,7 @@ def compose_config(tmp_path: Path, *options: str, **variables: str) -> dict:
 def compose_run(tmp_path: Path, *options: str, **variables: str) -> subprocess.CompletedProcess:
     executable = shutil.which("docker-compose")
     if executable is None:
-        pytest.skip(
+        pytest.fail(
             "docker-compose is not installed, so the compose file cannot be validated: "
             "`make test` installs it (SYSTEM_PACKAGES), or run `apt-get install -y docker-compose`"
         )

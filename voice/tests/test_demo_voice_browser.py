@@ -14,12 +14,11 @@ import base64
 import json
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
 from channels.db import database_sync_to_async
 
-from bench.speech import silence, speak, write_wav
+from bench.speech import silence, speak, to_pcm24k, write_wav
 from nexus_project.tests.processes import (
     answers_health,
     free_port,
@@ -119,14 +118,6 @@ def caller_wav(folder: Path) -> Path:
     path = folder / "caller.wav"
     write_wav(path, pcm, PCM_RATE)
     return Path(f"{path}%noloop")  # Chromium's flag: afterwards the microphone sends silence
-
-
-def to_pcm24k(pcm: np.ndarray, rate: int) -> np.ndarray:
-    resampler = av.AudioResampler(format="s16", layout="mono", rate=PCM_RATE)
-    frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
-    frame.sample_rate = rate
-    frames = resampler.resample(frame) + resampler.resample(None)
-    return np.concatenate([f.to_ndarray().reshape(-1) for f in frames])
 
 
 def agent_turns_played(pcm: np.ndarray) -> list[np.ndarray]:
