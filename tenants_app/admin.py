@@ -1,16 +1,14 @@
 """The platform operators' admin, served on the public host only."""
 
-import zoneinfo
-
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
-from django.shortcuts import redirect
 from django_tenants.utils import get_public_schema_name
 
+from tenants_app import business_admin  # noqa: F401  (a tenant's own settings page)
 from tenants_app.domains import BadDomain, domain_normalize
-from tenants_app.models import BusinessSettings, Domain, Tenant, WidgetKeyRoute
+from tenants_app.models import Domain, Tenant, WidgetKeyRoute
 
 
 class PlatformAdminSite(admin.AdminSite):
@@ -82,31 +80,6 @@ class WidgetKeyRouteAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-
-@admin.register(BusinessSettings)  # on a tenant's own admin site
-class BusinessSettingsAdmin(admin.ModelAdmin):
-    """A tenant's admins edit their business's name and time zone; nothing of other tenants."""
-
-    fields = ["name", "timezone"]
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change, **kwargs)
-        zones = sorted(zoneinfo.available_timezones())
-        form.base_fields["timezone"].widget = forms.Select(choices=[(z, z) for z in zones])
-        return form
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(pk=request.tenant.pk)
-
-    def changelist_view(self, request, extra_context=None):
-        return redirect("admin:tenants_app_businesssettings_change", request.tenant.pk)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
 

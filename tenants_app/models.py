@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
 
+from tenants_app.opening_hours import opening_hours_validate
+
 
 def timezone_validate(name: str) -> None:
     """An IANA time zone name, e.g. America/New_York."""
@@ -35,6 +37,22 @@ class Tenant(TenantMixin):
     call_max_duration_seconds = models.PositiveIntegerField(
         default=3600, help_text="No call lasts longer."
     )
+    opening_hours = models.JSONField(
+        default=dict,
+        blank=True,
+        validators=[opening_hours_validate],
+        help_text="When the business is open, in its time zone: the calendar tools take bookings "
+        "in these hours and the agent answers with them.",
+    )
+    recording_enabled = models.BooleanField(
+        "record voice calls",
+        default=False,
+        help_text="Both sides of every voice call in one audio file; callers are told before "
+        "the agent's first word.",
+    )
+    recording_retention_days = models.PositiveIntegerField(
+        default=30, help_text="Recordings older than this are deleted."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     auto_create_schema = True
@@ -54,6 +72,10 @@ class Tenant(TenantMixin):
                     call_max_duration_seconds__gte=1,
                 ),
                 name="tenant_call_limits_usable",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(recording_retention_days__gte=1),
+                name="tenant_recording_retention_positive",
             ),
         ]
 

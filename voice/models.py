@@ -2,10 +2,13 @@
 
 import uuid
 
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 
+from tenants_app.db import current_schema
 from voice.engines.names import EngineName
 from voice.engines.voices import ALL_VOICE_IDS, DEFAULT_VOICES, voice_choices, voice_error
 
@@ -118,6 +121,11 @@ class EndReason(models.TextChoices):
     SERVER_RESTART = "server_restart", "Closed after a server restart"
 
 
+def call_recording_path(call: "Call", filename: str) -> str:
+    """Where a call's recording is stored: under its tenant's schema, named by the call."""
+    return f"recordings/{current_schema()}/{call.started_at:%Y/%m}/{filename}"
+
+
 class Call(models.Model):
     """One conversation between a caller and a persona."""
 
@@ -137,6 +145,11 @@ class Call(models.Model):
     )
     analysis = models.JSONField(
         null=True, blank=True, help_text="Post-call analysis: summary, intent, sentiment..."
+    )
+    recording = models.FileField(
+        upload_to=call_recording_path,
+        blank=True,
+        help_text="Both sides of the call in one Opus file, from the call's start.",
     )
 
     class Meta:
@@ -179,6 +192,9 @@ class TranscriptEntry(models.Model):
     class Meta:
         ordering = ["call", "sequence"]
         verbose_name_plural = "transcript entries"
+        indexes = [  # the words said, searched by support staff (`voice.selectors`)
+            GinIndex(SearchVector("text", config="english"), name="transcript_text_search")
+        ]
         constraints = [
             models.UniqueConstraint(fields=["call", "sequence"], name="transcript_sequence_unique"),
             models.CheckConstraint(
