@@ -1,13 +1,39 @@
-"""Reads of tenants: lookup by slug, and a tenant's configuration for export."""
+"""Reads of tenants: lookup by slug, their pages, and a tenant's configuration for export."""
+
+from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 
 from tenants_app.config import Admin, CallLimits, Knowledge, TenantConfig, ToolSetting
 from tenants_app.db import tenant_schema
-from tenants_app.models import Tenant
+from tenants_app.models import Domain, Tenant
 from tenants_app.services import WEBSITE_KEY_LABEL
 from voice.models import Persona
 from voice.selectors import persona_knowledge, persona_tools_enabled
+
+
+@dataclass(frozen=True)
+class TenantPages:
+    """Where a tenant's own pages are: its admin and its demo page."""
+
+    name: str
+    admin_url: str
+    demo_url: str
+
+
+def tenant_pages_list(*, scheme: str, port: str) -> list[TenantPages]:
+    """Every active tenant's admin and demo page, on its primary host, this server's port."""
+    suffix = f":{port}" if port else ""
+    pages = []
+    for domain in (
+        Domain.objects.filter(is_primary=True, tenant__is_active=True)
+        .exclude(tenant__schema_name="public")
+        .select_related("tenant")
+        .order_by("tenant__name")
+    ):
+        origin = f"{scheme}://{domain.domain}{suffix}"
+        pages.append(TenantPages(domain.tenant.name, f"{origin}/admin/", f"{origin}/demo/"))
+    return pages
 
 
 def tenant_get(*, slug: str) -> Tenant:

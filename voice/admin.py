@@ -45,8 +45,13 @@ class PersonaAdmin(admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # The change form shows the embed snippets and a "Test call" button (widget_src).
+        # Keys are shown to those who may read them (admins; not the support role).
         keys = WidgetKey.objects.filter(persona_id=object_id, is_active=True)
-        extra = {"widget_src": widget_src(request), "widget_keys": keys}
+        may_read_keys = request.user.has_perm("voice.view_widgetkey")
+        extra = {
+            "widget_src": widget_src(request),
+            "widget_keys": keys if may_read_keys else None,
+        }
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 
     @admin.display(description="Prompt sent to the voice model")
