@@ -2,9 +2,10 @@
 
 Starts the embedded PostgreSQL and Redis (unless `DATABASE_URL` / `REDIS_URL` are set), migrates
 every schema, onboards the example tenants not onboarded yet, with development logins, starts the
-ASGI server and a Celery worker, prints every URL and login, and on Ctrl+C stops everything it
-started. A helper that dies is started again; the server goes on. With no sidecar configured,
-the agents speak through the offline cascade voice.
+ASGI server, a Celery worker and Celery beat (periodic tasks: recordings' retention), prints
+every URL and login, and on Ctrl+C stops everything it started. A helper that dies is started
+again; the server goes on. With no sidecar configured, the agents speak through the offline
+cascade voice.
 
     python -m nexus_project.launcher [--reset-examples] [--sidecar-emulator]
 
@@ -107,6 +108,11 @@ def main(argv: list[str]) -> int:
                     "celery worker",
                     PYTHON, "-m", "celery", "-A", "nexus_project", "worker",
                     "--pool", "threads", "--concurrency", "4", "--loglevel", "WARNING",
+                    restart=True,
+                )  # fmt: skip
+                processes.start(
+                    "celery beat",
+                    PYTHON, "-m", "celery", "-A", "nexus_project", "beat", "--loglevel", "WARNING",
                     restart=True,
                 )  # fmt: skip
                 processes.start(

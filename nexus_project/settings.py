@@ -11,6 +11,7 @@ are used: the ones `make run` and `make test` start (see `nexus_project/embedded
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import environ
 
@@ -49,6 +50,7 @@ SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.admin",
     "django.contrib.staticfiles",
+    "django_jsonform",  # its editor's templates and static files; no models
     "channels",
     "axes",
 ]
@@ -147,6 +149,34 @@ STATIC_ROOT = env("STATIC_ROOT", default=None)  # where `collectstatic` puts fil
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = DEBUG
 
+# Stored files, i.e. call recordings (docs/operations.md, "Recordings"): on local disk under
+# MEDIA_ROOT by default, or in an S3-compatible bucket with NEXUS_STORAGE=s3 (django-storages;
+# credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the host's role). They are
+# served only to the tenant's staff, through `voice:call_recording`: there is no MEDIA_URL.
+MEDIA_ROOT = env("NEXUS_MEDIA_ROOT", default=str(DATA_DIR / "media"))
+NEXUS_STORAGE = env("NEXUS_STORAGE", default="filesystem")
+if NEXUS_STORAGE not in ("filesystem", "s3"):
+    raise ValueError(f"NEXUS_STORAGE is filesystem or s3, not {NEXUS_STORAGE!r}")
+STORAGES: dict[str, dict[str, Any]] = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+if NEXUS_STORAGE == "s3":
+    if not env("NEXUS_S3_BUCKET", default=""):
+        raise ValueError("NEXUS_STORAGE=s3 needs NEXUS_S3_BUCKET, the bucket's name")
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("NEXUS_S3_BUCKET"),
+            "endpoint_url": env("NEXUS_S3_ENDPOINT_URL", default="") or None,  # None: AWS
+            "region_name": env("NEXUS_S3_REGION", default="") or None,
+            "location": env("NEXUS_S3_PREFIX", default=""),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+
 # Logs (docs/operations.md, nexus_project/logs.py): every line names its tenant, call and persona;
 # `console` (coloured, for people) by default under DEBUG, else `json` (one object per line).
 LOG_FORMAT = env("LOG_FORMAT", default="console" if DEBUG else "json")
@@ -214,12 +244,21 @@ NEXUS_VOICE_FALLBACK = env("NEXUS_VOICE_FALLBACK", default="cascade")
 if NEXUS_VOICE_FALLBACK not in ("cascade", "text"):
     raise ValueError(f"NEXUS_VOICE_FALLBACK is cascade or text, not {NEXUS_VOICE_FALLBACK!r}")
 
-# Celery (slow tools, post-call analysis) on the same Redis; kombu names a unix socket its own way.
+# Celery (slow tools, post-call analysis, recordings' retention) on the same Redis; kombu names a
+# unix socket its own way.
 CELERY_BROKER_URL = REDIS_URL.replace("unix://", "redis+socket://", 1)
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # the LOGGING above stays in charge
+# Celery beat (`make run` and compose start it): recordings past their tenant's retention are
+# deleted every hour.
+CELERY_BEAT_SCHEDULE = {
+    "recordings-expire": {"task": "recordings.expire", "schedule": dt.timedelta(hours=1)},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = env(
+    "CELERY_BEAT_SCHEDULE_FILENAME", default=str(DATA_DIR / "celerybeat-schedule")
+)
 
 # Tools: modules that register a business's own tools, and whether `http_request` may reach
 # loopback and private addresses (off: only public hosts).

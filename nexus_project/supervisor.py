@@ -1,8 +1,8 @@
 """The child processes of `make run`: helpers are restarted when they die, the server is not.
 
 Each child runs in its own process group, so stopping it stops whatever it started too. A
-helper (the Celery worker, the sidecar emulator) that dies is started again, with a message,
-while the web server goes on serving; one that keeps dying (`MAX_RESTARTS` within
+helper (the Celery worker and beat, the sidecar emulator) that dies is started again, with a
+message, while the web server goes on serving; one that keeps dying (`MAX_RESTARTS` within
 `RESTART_WINDOW_SECONDS`) is given up on. `watch()` returns when a child that is not restarted
 (the web server) exits.
 """

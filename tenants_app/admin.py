@@ -9,6 +9,7 @@ from django_tenants.utils import get_public_schema_name
 from tenants_app import business_admin  # noqa: F401  (a tenant's own settings page)
 from tenants_app.domains import BadDomain, domain_normalize
 from tenants_app.models import Domain, Tenant, WidgetKeyRoute
+from tenants_app.setup_admin import TenantSetupAdmin
 
 
 class PlatformAdminSite(admin.AdminSite):
@@ -40,7 +41,7 @@ class DomainInline(admin.TabularInline):
 
 
 @admin.register(Tenant, site=platform_admin_site)
-class TenantAdmin(admin.ModelAdmin):
+class TenantAdmin(TenantSetupAdmin):
     list_display = ["name", "slug", "schema_name", "is_active", "concurrent_call_limit"]
     fieldsets = [
         (None, {"fields": ["name", "slug", "schema_name", "timezone", "is_active"]}),

@@ -1,4 +1,5 @@
-"""A tenant's own settings page in its admin: the business's name, time zone and recordings."""
+"""A tenant's own settings page in its admin: the business's name, time zone, opening hours and
+recordings."""
 
 import zoneinfo
 
@@ -6,15 +7,28 @@ from django import forms
 from django.contrib import admin
 from django.shortcuts import redirect
 
+from tenants_app.business_form import BusinessSettingsForm, hours_field_name
 from tenants_app.models import BusinessSettings
+from tenants_app.opening_hours import DAYS
 
 
 @admin.register(BusinessSettings)  # on a tenant's own admin site
 class BusinessSettingsAdmin(admin.ModelAdmin):
-    """A tenant's admins edit their business's name and time zone; nothing of other tenants."""
+    """A tenant's admins edit their business's name, time zone and opening hours; nothing of
+    other tenants."""
 
+    form = BusinessSettingsForm
     fieldsets = [
         (None, {"fields": ["name", "timezone"]}),
+        (
+            "Opening hours",
+            {
+                "fields": [hours_field_name(day) for day in DAYS],
+                "description": "In the business's time zone. The calendar tools take bookings "
+                "in these hours and the agent tells callers about them. Leave a day empty when "
+                "the business is closed; the second pair of times is for a day with a break.",
+            },
+        ),
         ("Call recordings", {"fields": ["recording_enabled", "recording_retention_days"]}),
     ]
 

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from nexus_project.errors import ApplicationError
 from tenants_app.domains import BadDomain, domain_normalize
 from tenants_app.models import timezone_validate
+from tenants_app.opening_hours import OPENING_HOURS_SCHEMA, opening_hours_validate
 from tools_registry.registry import tool_get, tool_names
 from voice.engines.names import EngineName
 from voice.engines.voices import ALL_VOICE_IDS, voice_error
@@ -33,6 +34,7 @@ SCHEMA: dict[str, Any] = {
         "tenant_id": {"type": "string", "pattern": SLUG},
         "display_name": {"type": "string", "minLength": 1, "maxLength": 200},
         "timezone": {"type": "string", "minLength": 1, "maxLength": 64},
+        "opening_hours": OPENING_HOURS_SCHEMA,
         "domains": {"type": "array", "items": {"type": "string", "minLength": 3}},
         "concurrent_call_limit": {"type": "integer", "minimum": 1},
         "call_limits": {
@@ -168,6 +170,7 @@ class TenantConfig:
     enabled_tools: list[ToolSetting]
     allowed_origins: list[str]
     admins: list[Admin]
+    opening_hours: dict[str, list[list[str]]] = field(default_factory=dict)
 
 
 def _field_path(error: jsonschema.ValidationError) -> str:
@@ -222,6 +225,7 @@ def config_parse(data: Any, *, source: str = "config") -> TenantConfig:
         enabled_tools=tools,
         allowed_origins=origins,
         admins=[Admin(**admin) for admin in data.get("admins", [])],
+        opening_hours=_opening_hours(data.get("opening_hours", {}), source),
     )
 
 
@@ -247,6 +251,14 @@ def _timezone(name: str, source: str) -> str:
     except ValidationError as error:
         raise ConfigError(f"{source}: timezone: {error.messages[0]}") from None
     return name
+
+
+def _opening_hours(hours: dict, source: str) -> dict:
+    try:
+        opening_hours_validate(hours)
+    except ValidationError as error:
+        raise ConfigError(f"{source}: opening_hours: {'; '.join(error.messages)}") from None
+    return hours
 
 
 def _domains(values: list[str], source: str) -> list[str]:
@@ -279,12 +291,21 @@ def config_load(path: Path) -> TenantConfig:
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             raise ConfigError(f"{path}: larger than {MAX_FILE_BYTES // 1024} KiB")
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_bytes()
     except OSError as error:
         raise ConfigError(f"{path}: cannot be read ({error.strerror})") from error
+    return config_from_yaml(text, source=str(path))
+
+
+def config_from_yaml(text: bytes, *, source: str) -> TenantConfig:
+    """Validate the YAML text of a `config.yaml` (of at most `MAX_FILE_BYTES`), e.g. an upload."""
+    if len(text) > MAX_FILE_BYTES:
+        raise ConfigError(f"{source}: larger than {MAX_FILE_BYTES // 1024} KiB")
+    try:
+        data = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: not valid YAML: {error}") from error
-    return config_parse(data, source=str(path))
+        raise ConfigError(f"{source}: not valid YAML: {error}") from error
+    return config_parse(data, source=source)
 
 
 def config_dump(config: TenantConfig) -> str:
@@ -293,6 +314,7 @@ def config_dump(config: TenantConfig) -> str:
         "tenant_id": config.tenant_id,
         "display_name": config.display_name,
         "timezone": config.timezone,
+        "opening_hours": config.opening_hours,
         "domains": config.domains,
         "concurrent_call_limit": config.concurrent_call_limit,
         "call_limits": asdict(config.call_limits),

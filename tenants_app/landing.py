@@ -12,5 +12,5 @@ def landing(request: HttpRequest) -> HttpResponse:
     pages = []
     if request.user.is_staff:
         _, port = split_domain_port(request.get_host())  # the port the browser used, if any
-        pages = tenant_pages_list(scheme=request.scheme, port=port)
+        pages = tenant_pages_list(scheme=request.scheme or "http", port=port)
     return render(request, "platform/landing.html", {"tenant_pages": pages})

@@ -8,7 +8,7 @@ from tenants_app.config import Admin, CallLimits, Knowledge, TenantConfig, ToolS
 from tenants_app.db import tenant_schema
 from tenants_app.models import Domain, Tenant
 from tenants_app.services import WEBSITE_KEY_LABEL
-from voice.models import Persona
+from voice.models import Persona, WidgetKey
 from voice.selectors import persona_knowledge, persona_tools_enabled
 
 
@@ -34,6 +34,30 @@ def tenant_pages_list(*, scheme: str, port: str) -> list[TenantPages]:
         origin = f"{scheme}://{domain.domain}{suffix}"
         pages.append(TenantPages(domain.tenant.name, f"{origin}/admin/", f"{origin}/demo/"))
     return pages
+
+
+@dataclass(frozen=True)
+class TenantSetupSummary:
+    """What an operator passes on once a tenant is set up: where it lives, its agent and key."""
+
+    origin: str
+    agent_name: str
+    website_key: WidgetKey | None
+
+
+def tenant_setup_summary(*, tenant: Tenant, scheme: str, port: str) -> TenantSetupSummary:
+    """The tenant's primary host (on this server's port), its first agent and its website key."""
+    domain = tenant.get_primary_domain()
+    suffix = f":{port}" if port else ""
+    origin = f"{scheme}://{domain.domain}{suffix}" if domain else ""
+    with tenant_schema(tenant.schema_name):
+        persona = Persona.objects.order_by("id").first()
+        key = (
+            persona.widget_keys.filter(label=WEBSITE_KEY_LABEL, is_active=True).first()
+            if persona
+            else None
+        )
+        return TenantSetupSummary(origin, persona.name if persona else "", key)
 
 
 def tenant_get(*, slug: str) -> Tenant:
@@ -82,4 +106,5 @@ def tenant_config_export(*, tenant: Tenant, agent_slug: str | None = None) -> Te
             ],
             allowed_origins=website_key.allowed_origins if website_key else [],
             admins=[Admin(u.username, u.email) for u in admins],
+            opening_hours=tenant.opening_hours,
         )

@@ -45,11 +45,24 @@ def tenant_onboard(*, config: TenantConfig) -> OnboardResult:
         raise ConfigError(f"{config.tenant_id}: conflicts with existing data: {error}") from error
 
 
+def tenant_setup(*, config: TenantConfig) -> OnboardResult:
+    """Create a new tenant from `config` as `tenant_onboard` does; an existing one is refused."""
+    with transaction.atomic():
+        if Tenant.objects.filter(
+            models.Q(schema_name=config.tenant_id) | models.Q(slug=config.tenant_id)
+        ).exists():
+            raise ConfigError(
+                f"{config.tenant_id}: tenant_id: a tenant {config.tenant_id!r} exists already"
+            )
+        return tenant_onboard(config=config)
+
+
 def _onboard(config: TenantConfig) -> OnboardResult:
     values = {
         "name": config.display_name,
         "slug": config.tenant_id,
         "timezone": config.timezone,
+        "opening_hours": config.opening_hours,
         "concurrent_call_limit": config.concurrent_call_limit,
         "calls_per_client_limit": config.call_limits.per_client,
         "call_idle_timeout_seconds": config.call_limits.idle_timeout_seconds,
@@ -77,7 +90,9 @@ def _onboard(config: TenantConfig) -> OnboardResult:
 def _sync_domains(tenant: Tenant, config: TenantConfig, result: OnboardResult) -> None:
     taken = Domain.objects.filter(domain__in=config.domains).exclude(tenant=tenant)
     if taken:
-        raise ConfigError(f"{config.tenant_id}: domain {taken[0].domain} belongs to another tenant")
+        raise ConfigError(
+            f"{config.tenant_id}: domains: {taken[0].domain} belongs to another tenant"
+        )
     existing = set(tenant.domains.values_list("domain", flat=True))
     for position, domain in enumerate(config.domains):
         if domain not in existing:

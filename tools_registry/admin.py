@@ -6,33 +6,14 @@ from tools_registry.forms import TenantSecretForm, ToolEnablementForm
 from tools_registry.models import Booking, TenantSecret, ToolEnablement, ToolInvocation
 
 
-class ToolEnablementInline(admin.TabularInline):
+class ToolEnablementInline(admin.StackedInline):
+    """A persona's tools, each with its settings as a form of their own."""
+
     model = ToolEnablement
     form = ToolEnablementForm
     extra = 0
-
-
-INVOCATION_FIELDS = (
-    "started_at",
-    "tool_name",
-    "status",
-    "duration_ms",
-    "arguments",
-    "result",
-    "error",
-)
-
-
-class ToolInvocationInline(admin.TabularInline):
-    model = ToolInvocation
-    extra = 0
-    can_delete = False
-    fields = INVOCATION_FIELDS
-    readonly_fields = INVOCATION_FIELDS
-    ordering = ["started_at"]
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
+    verbose_name = "tool"
+    verbose_name_plural = "tools"
 
 
 @admin.register(ToolInvocation)

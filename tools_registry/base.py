@@ -27,7 +27,8 @@ class ToolError(ApplicationError):
 @dataclass(frozen=True)
 class ToolContext:
     """Where a tool runs: the tenant's schema, the call, the invocation, the tenant's settings
-    for the tool, and the tenant's time zone (IANA name): dates callers say are its dates."""
+    for the tool, the tenant's time zone (IANA name): dates callers say are its dates, and its
+    opening hours (as `Tenant.opening_hours` has them)."""
 
     schema_name: str
     call_id: str
@@ -35,6 +36,7 @@ class ToolContext:
     invocation_id: int
     settings: dict[str, Any] = field(default_factory=dict)
     timezone: str = "UTC"
+    opening_hours: dict[str, list[list[str]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,19 @@
 from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib import admin, messages
-from django.db.models import Count
-from django.utils.html import format_html, format_html_join
+from django.db.models import Count, F, Q
+from django.utils import timezone
+from django.utils.html import format_html
 
-from tools_registry.admin import ToolEnablementInline, ToolInvocationInline
+from tenants_app.db import current_schema
+from tenants_app.models import Tenant
+from tenants_app.opening_hours import opening_hours_knowledge
+from tools_registry.admin import ToolEnablementInline
 from voice.forms import WidgetKeyForm
-from voice.models import Call, KnowledgeItem, Persona, TranscriptEntry, WidgetKey
+from voice.models import Call, KnowledgeItem, Persona, WidgetKey
 from voice.prompt import persona_prompt_build
+from voice.review import call_review_build, clock_text, plain_text
+from voice.selectors import call_outcomes, call_search, persona_knowledge
 from voice.services import widget_key_create, widget_key_delete, widget_key_revoke
 from voice.sidecar.protocol import TEXT_PROMPT_MAX_CHARS
 from voice.widget import widget_src
@@ -58,10 +64,11 @@ class PersonaAdmin(admin.ModelAdmin):
     def voice_prompt(self, obj: Persona) -> str:
         if obj.pk is None:
             return "Shown once the persona is saved."
+        hours = Tenant.objects.get(schema_name=current_schema()).opening_hours
         build = persona_prompt_build(
             system_prompt=obj.system_prompt,
             greeting=obj.greeting,
-            knowledge=[(k.title, k.content) for k in obj.knowledge.all()],
+            knowledge=opening_hours_knowledge(hours) + persona_knowledge(persona_id=obj.pk),
         )
         if not build.knowledge_cut:
             return build.text
@@ -125,57 +132,121 @@ class WidgetKeyAdmin(admin.ModelAdmin):
         messages.info(request, f"{queryset.count()} key(s) revoked.")
 
 
-TRANSCRIPT_FIELDS = ("sequence", "start_ms", "role", "text", "interrupted")
+class OutcomeFilter(admin.SimpleListFilter):
+    """The post-call analysis's outcome, among those this tenant's calls have."""
+
+    title = "outcome"
+    parameter_name = "outcome"
+    NOT_ANALYZED = "-"
+
+    def lookups(self, request, model_admin):
+        return [*((o, o) for o in call_outcomes()), (self.NOT_ANALYZED, "Not analyzed")]
+
+    def queryset(self, request, queryset):
+        if self.value() == self.NOT_ANALYZED:
+            return queryset.filter(Q(analysis__isnull=True) | Q(analysis__outcome__isnull=True))
+        if self.value():
+            return queryset.filter(analysis__outcome=self.value())
+        return queryset
 
 
-class TranscriptInline(admin.TabularInline):
-    model = TranscriptEntry
-    extra = 0
-    can_delete = False
-    fields = TRANSCRIPT_FIELDS
-    readonly_fields = TRANSCRIPT_FIELDS
-    ordering = ["start_ms", "sequence"]
+class HandedOverFilter(admin.SimpleListFilter):
+    title = "handed over to a person"
+    parameter_name = "handed_over"
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(needs_human=self.value() == "yes")
+        return queryset
 
 
-ANALYSIS_LABELS = {
-    "summary": "Summary",
-    "intent": "Caller intent",
-    "sentiment": "Sentiment",
-    "outcome": "Outcome",
-    "follow_up_needed": "Follow-up needed",
-    "analyzer": "Analyzed by",
-}
+# Times are the tenant's: its admin runs in its time zone (`TenantTimezoneMiddleware`).
+MINUTES, SECONDS = "%Y-%m-%d %H:%M %Z", "%Y-%m-%d %H:%M:%S %Z"
 
 
 @admin.register(Call)
 class CallAdmin(admin.ModelAdmin):
+    """Calls for support staff, read-only: found by the words said, reviewed as a timeline."""
+
+    change_form_template = "admin/voice/call/change_form.html"
     list_display = [
-        "started_at", "persona", "mode", "status", "end_reason", "needs_human", "entries"
+        "start", "persona", "mode", "duration", "outcome", "handed_over_column", "entries"
     ]  # fmt: skip
     list_filter = [
-        ("started_at", admin.DateFieldListFilter), "persona", "status", "mode", "needs_human"
+        ("started_at", admin.DateFieldListFilter),
+        "persona",
+        OutcomeFilter,
+        "end_reason",
+        HandedOverFilter,
+        "mode",
+    ]
+    search_fields = ["transcript__text"]  # shows the search box; the search is full-text
+    search_help_text = (
+        'Words said in the call: "booked" also finds "booking"; "a phrase", or, -without.'
+    )
+    fieldsets = [
+        (None, {"fields": ["started", "ended", "duration", "persona", "widget_key", "mode"]}),
+        ("How it ended", {"fields": ["status", "end_reason", "handed_over"]}),
+    ]
+    readonly_fields = [
+        "started", "ended", "duration", "persona", "widget_key", "mode", "status", "end_reason",
+        "handed_over",
     ]  # fmt: skip
-    readonly_fields = ["post_call_analysis", *(f.name for f in Call._meta.fields)]
-    inlines = [TranscriptInline, ToolInvocationInline]
-
-    @admin.display(description="Post-call analysis")
-    def post_call_analysis(self, obj: Call) -> str:
-        if not obj.analysis:
-            return "Not analyzed yet." if obj.ended_at else "The call is still going on."
-        rows = format_html_join(
-            "",
-            "<tr><th>{}</th><td>{}</td></tr>",
-            ((label, obj.analysis.get(key, "")) for key, label in ANALYSIS_LABELS.items()),
-        )
-        return format_html("<table>{}</table>", rows)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(entry_count=Count("transcript"))
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("persona")
+            .annotate(entry_count=Count("transcript"), length=F("ended_at") - F("started_at"))
+        )
 
-    @admin.display(description="Transcript entries", ordering="entry_count")
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        return call_search(calls=queryset, words=search_term), False
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # The call's page shows its timeline, analysis and metrics (`voice.review`).
+        context["review"] = call_review_build(call=obj) if obj else None
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    @admin.display(description="Started", ordering="started_at")
+    def start(self, obj: Call) -> str:
+        return timezone.localtime(obj.started_at).strftime(MINUTES)
+
+    @admin.display(description="Started")
+    def started(self, obj: Call) -> str:
+        return timezone.localtime(obj.started_at).strftime(SECONDS)
+
+    @admin.display(description="Ended")
+    def ended(self, obj: Call) -> str:
+        return timezone.localtime(obj.ended_at).strftime(SECONDS) if obj.ended_at else "Not yet"
+
+    @admin.display(description="Duration", ordering="length")
+    def duration(self, obj: Call) -> str:
+        return (
+            clock_text(int((obj.ended_at - obj.started_at).total_seconds() * 1000))
+            if obj.ended_at
+            else "—"
+        )
+
+    @admin.display(description="Outcome", ordering="analysis__outcome")
+    def outcome(self, obj: Call) -> str:
+        return plain_text((obj.analysis or {}).get("outcome"))
+
+    @admin.display(description="Handed over to a person", ordering="needs_human")
+    def handed_over(self, obj: Call) -> str:
+        return "Yes" if obj.needs_human else "No"
+
+    @admin.display(description="Handed over", ordering="needs_human")
+    def handed_over_column(self, obj: Call) -> str:
+        return self.handed_over(obj)
+
+    @admin.display(description="Entries", ordering="entry_count")
     def entries(self, obj: "CallWithEntryCount") -> int:
         return obj.entry_count
 
@@ -184,3 +255,8 @@ class CallAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+# The tenant's admin index opens with its calls' dashboard (`voice.templatetags.call_dashboard`);
+# the platform's admin, a site of its own, keeps Django's index.
+admin.site.index_template = "admin/tenant_index.html"

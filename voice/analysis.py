@@ -20,7 +20,7 @@ def call_analysis_make(*, schema_name: str, call_id: str) -> None:
     """Analyze a finished call and store the analysis on its row."""
     tenant = Tenant.objects.get(schema_name=schema_name)
     with tenant_schema(schema_name):
-        snapshot = call_agent_snapshot(call_id=call_id)
+        snapshot = call_agent_snapshot(call_id=call_id, opening_hours=tenant.opening_hours)
         profile = snapshot.profile(business=tenant.name, timezone=tenant.timezone)
         history = [Turn(role, text) for role, text in call_history(call_id=call_id)]
         tools = tuple(call_tool_records(call_id=call_id))

@@ -39,6 +39,7 @@ from voice.call.protocol import (
 from voice.call.session import CallSession, Outbox
 from voice.middleware import CallAdmission, call_admission
 from voice.models import EndReason
+from voice.recording.recorder import recording_wanted
 from voice.services import call_start
 
 logger = logging.getLogger(__name__)
@@ -100,8 +101,11 @@ class CallConsumer(AsyncWebsocketConsumer):
             outbox=Outbox(self._send_json, self._send_bytes, self._close),
             slow_tools=self.slow_tools,
         )
+        recording = recording_wanted(tenant=access.tenant, mode=params.mode)
         await self._send_json(
-            session_message(call_id=call_id, agent_name=access.agent.name, params=params)
+            session_message(
+                call_id=call_id, agent_name=access.agent.name, params=params, recording=recording
+            )
         )
         await self.session.start()
 

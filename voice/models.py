@@ -7,6 +7,7 @@ from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils import timezone
 
 from tenants_app.db import current_schema
 from voice.engines.names import EngineName
@@ -168,7 +169,8 @@ class Call(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.persona} {self.started_at:%Y-%m-%d %H:%M}"
+        started = timezone.localtime(self.started_at)  # the tenant's time, in its admin
+        return f"{self.persona} {started:%Y-%m-%d %H:%M}"
 
 
 class Role(models.TextChoices):

@@ -38,7 +38,7 @@ from nexus_project.tests.processes import (
 pytestmark = pytest.mark.timeout(600)  # processes starting on a busy 2-core machine
 
 SECRETS = {"DJANGO_SECRET_KEY": "compose-secret-key", "POSTGRES_PASSWORD": "compose-password"}
-CORE_SERVICES = {"postgres", "redis", "migrate", "web", "worker"}
+CORE_SERVICES = {"postgres", "redis", "migrate", "web", "worker", "beat"}
 WALK_IN_QUESTION = "How long is the wait for a walk-in?"
 TOOL_TASK_DONE = r"Task tools\.run\[[\w-]+\] succeeded"  # Celery's line for a slow tool run
 
@@ -122,6 +122,33 @@ def test_web_worker_and_migrate_are_one_image_chosen_by_the_command(tmp_path):
     environment = services["web"]["environment"]
     assert environment["DATABASE_URL"] == "postgres://postgres:compose-password@postgres:5432/nexus"
     assert environment["DJANGO_SECRET_KEY"] == "compose-secret-key"
+
+
+def mounts(service: dict) -> dict[str, str]:
+    """A service's volumes, target to source (Compose 1 writes `source:target:mode`, Compose 2
+    an object)."""
+    found = {}
+    for volume in service.get("volumes", []):
+        if isinstance(volume, str):
+            source, target = volume.split(":")[:2]
+        else:
+            source, target = volume["source"], volume["target"]
+        found[target] = source
+    return found
+
+
+def test_one_beat_sends_the_periodic_tasks_and_web_and_worker_share_the_recordings(tmp_path):
+    services = compose_config(tmp_path, **SECRETS)["services"]
+
+    beat = services["beat"]
+    assert beat["build"] == services["worker"]["build"]  # the same image
+    assert beat["command"][:4] == ["celery", "-A", "nexus_project", "beat"]
+    assert beat["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert "deploy" not in beat  # never replicated: a second beat sends every task twice
+    media = services["web"]["environment"]["NEXUS_MEDIA_ROOT"]
+    assert services["worker"]["environment"]["NEXUS_MEDIA_ROOT"] == media
+    assert mounts(services["web"])[media] == mounts(services["worker"])[media] == "media"
+    assert services["web"]["environment"]["NEXUS_STORAGE"] == "filesystem"
 
 
 def test_gpu_profile_adds_the_personaplex_sidecar_built_from_nvidia_repository(tmp_path):

@@ -35,9 +35,10 @@ def compose_environment(service: str) -> dict[str, str]:
     return {name: _VARIABLE.sub(value, str(text)) for name, text in environment.items()}
 
 
-def manage(*args: str) -> subprocess.CompletedProcess:
-    """`manage.py` with only compose's environment (and what finds Python), in the checkout."""
-    environment = {"PATH": os.environ["PATH"], **compose_environment("web")}
+def manage(*args: str, **extra: str) -> subprocess.CompletedProcess:
+    """`manage.py` with only compose's environment (and what finds Python), in the checkout;
+    `extra` as the operator's `.env` would add it."""
+    environment = {"PATH": os.environ["PATH"], **compose_environment("web"), **extra}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=settings.BASE_DIR,
@@ -81,3 +82,32 @@ def test_no_demo_logins_on_production_settings():
 
     assert refused.returncode != 0
     assert "demo logins are for development only" in refused.stderr
+
+
+STORAGE_SHOWN = (
+    "from voice.recording.storage import recording_storage; s = recording_storage(); "
+    "print(s.__class__.__name__, s.bucket_name, s.endpoint_url, s.location, s.default_acl, "
+    "s.querystring_auth, s.file_overwrite)"
+)
+
+
+def test_recordings_go_to_an_s3_compatible_bucket_when_the_operator_says_so():
+    local = manage("shell", "-c", "from django.conf import settings; print(settings.MEDIA_ROOT)")
+    bucket = manage(
+        "shell",
+        "-c",
+        STORAGE_SHOWN,
+        NEXUS_STORAGE="s3",
+        NEXUS_S3_BUCKET="nexus-recordings",
+        NEXUS_S3_ENDPOINT_URL="https://minio.internal:9000",
+        NEXUS_S3_PREFIX="production",
+    )
+    no_bucket = manage("check", NEXUS_STORAGE="s3")
+
+    assert local.stdout.strip().splitlines()[-1] == "/var/lib/nexus/media"  # compose's volume
+    assert bucket.returncode == 0, bucket.stderr
+    assert bucket.stdout.strip().splitlines()[-1] == (
+        "S3Storage nexus-recordings https://minio.internal:9000 production private True False"
+    )
+    assert no_bucket.returncode != 0
+    assert "NEXUS_STORAGE=s3 needs NEXUS_S3_BUCKET" in no_bucket.stderr

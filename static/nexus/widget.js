@@ -44,6 +44,8 @@
   };
   // A voice call moved to another voice engine (`mode` `voice` with an `engine`, not recovered).
   var STANDBY_NOTE = "The main voice is unavailable: a standby voice answers meanwhile.";
+  // Shown as the call opens (`session` with `recording: true`), before anything is said.
+  var RECORDING_NOTE = "This call is recorded.";
   var ENDED = {
     caller_hangup: "You ended the call.",
     agent_ended: "The assistant ended the call.",
@@ -57,6 +59,7 @@
 
   var debug = {
     callId: null,
+    recording: null, // the current call's audio is recorded (the `session` message says so)
     calls: 0,
     state: "idle",
     mode: null,
@@ -152,6 +155,8 @@
     ".tool.failed{background:#fef2f2;color:#991b1b}.tool b{font-weight:600}" +
     ".note{align-self:center;text-align:center;font-size:12px;color:#4b5563;max-width:95%}" +
     ".note.error{color:#991b1b;background:#fef2f2;border-radius:10px;padding:6px 10px}" +
+    ".note.recording{color:#92400e;background:#fffbeb;border:1px solid #fcd34d;border-radius:10px;" +
+    "padding:6px 10px;font-weight:600}.note.recording:before{content:'\\25CF  ';color:#dc2626}" +
     "form{display:flex;gap:8px;padding:10px 12px;border-top:1px solid #e5e7eb;background:#fff}" +
     "input{flex:1;min-width:0;font:inherit;color:#111827;background:#fff;border:1px solid #d1d5db;" +
     "border-radius:999px;padding:10px 14px}" +
@@ -265,7 +270,7 @@
     document.body.appendChild(host);
 
     ui.launcher.addEventListener("click", function () {
-      if (ui.panel.hidden) open();
+      if (ui.panel.hidden) open(null);
       else minimize();
     });
     ui.close.addEventListener("click", minimize);
@@ -292,12 +297,13 @@
     ui.launcher.setAttribute("aria-label", config.label + (ui.panel.hidden ? "" : " (minimize)"));
   }
 
-  function open() {
+  /* Show the panel; the first time, start a call in `mode` (the widget's default if none). */
+  function open(mode) {
     ui.panel.hidden = false;
     ui.launcher.setAttribute("aria-expanded", "true");
     setLabel();
     ui.title.focus();
-    if (!started) startCall(config.mode);
+    if (!started) startCall(mode || config.mode);
   }
 
   function minimize() {
@@ -586,6 +592,7 @@
     });
     debug.mode = mode;
     debug.callId = null;
+    debug.recording = null;
     debug.closeCode = null;
     flushPlayback(false);
     setState("connecting", reconnecting ? "Reconnecting…" : "Connecting…");
@@ -624,6 +631,9 @@
     switch (m.type) {
       case "session":
         c.id = debug.callId = m.call_id;
+        debug.recording = m.recording === true;
+        // The caller is told first: nothing of the agent has been played or shown yet.
+        if (debug.recording) note(RECORDING_NOTE, "recording");
         reconnects = 0;
         if (m.agent && m.agent.name) agentName = m.agent.name;
         setLabel();
@@ -763,14 +773,15 @@
     version: "1",
     debug: debug,
     open: function () {
-      if (ui.panel) open();
+      if (ui.panel) open(null);
     },
     close: function () {
       if (ui.panel) minimize();
     },
     call: function (mode) {
-      if (ui.panel && ui.panel.hidden) open();
-      startCall(mode === "text" ? "text" : "voice");
+      var wanted = mode === "text" ? "text" : "voice";
+      if (ui.panel && ui.panel.hidden) open(wanted); // starts the first call in `wanted`
+      startCall(wanted);
     },
     hangUp: hangUp,
     send: sendText,

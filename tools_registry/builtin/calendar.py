@@ -1,7 +1,8 @@
 """`check_availability` and `book_appointment`: a tenant's appointment calendar.
 
-Opening hours and slot length are the tenant's tool settings; times are the business's (its time
-zone, unless a calendar of another place names its own). Days and times are taken as callers say
+Bookings are taken in the business's opening hours (the tenant's, entered once for all its tools);
+slot length and calendar name are the tool's settings. Times are the business's (its time zone,
+unless a calendar of another place names its own). Days and times are taken as callers say
 them ("tomorrow", "Friday", "3pm": `tools_registry.when`) and said back in full ("Tuesday 8
 December at 15:00"); a day gone, a closed day or a time outside the hours is refused with a
 sentence the agent can say. A booking is a write: unless `confirmed`, the tool checks the slot
@@ -17,37 +18,33 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.db import IntegrityError, transaction
 
 from tenants_app.db import schema_run
+from tenants_app.opening_hours import DAYS, days_text
 from tools_registry.base import BaseTool, ToolContext, ToolError, ToolResult
 from tools_registry.models import Booking
 from tools_registry.registry import register
-from tools_registry.when import WEEKDAYS, day_resolve, spoken_day, spoken_slot, time_resolve
+from tools_registry.when import day_resolve, spoken_day, spoken_slot, time_resolve
 
-DAYS = [weekday[:3] for weekday in WEEKDAYS]
-DEFAULTS = {
-    "calendar": "main",
-    "slot_minutes": 30,
-    "opening_hours": {day: [["09:00", "17:00"]] for day in DAYS[:5]},
-}
-HHMM = {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d$"}
+DEFAULTS = {"calendar": "main", "slot_minutes": 30}
 SETTINGS_SCHEMA = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
-        "calendar": {"type": "string", "minLength": 1, "maxLength": 64},
-        "timezone": {"type": "string", "minLength": 1},  # a calendar of another place only
-        "slot_minutes": {"type": "integer", "minimum": 5, "maximum": 480},
-        "opening_hours": {
-            "type": "object",
-            "propertyNames": {"enum": DAYS},
-            "additionalProperties": {
-                "type": "array",
-                "items": {
-                    "type": "array",
-                    "prefixItems": [HHMM, HHMM],
-                    "minItems": 2,
-                    "maxItems": 2,
-                },
-            },
+        "calendar": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 64,
+            "description": "bookings are kept per calendar (default: main)",
+        },
+        "timezone": {
+            "type": "string",
+            "minLength": 1,
+            "description": "only for a calendar of another place than the business",
+        },
+        "slot_minutes": {
+            "type": "integer",
+            "minimum": 5,
+            "maximum": 480,
+            "description": "length of one appointment (default: 30)",
         },
     },
 }
@@ -67,18 +64,25 @@ SHOWN_FREE = 6  # free times said in one answer
 
 
 class Calendar:
-    """One tenant's calendar for one call: its settings, its time zone, its local now."""
+    """One tenant's calendar for one call: its settings, its opening hours, its time zone, its
+    local now."""
 
     def __init__(self, context: ToolContext) -> None:
         self.settings = {**DEFAULTS, **context.settings}
+        self.hours = context.opening_hours
         self.zone = ZoneInfo(self.settings.get("timezone") or context.timezone)
         self.now = dt.datetime.now(self.zone)
 
     def day(self, phrase: str) -> dt.date:
         """The open day `phrase` names; ToolError (sayable) for a day gone or closed."""
+        open_days = [day for day in DAYS if self.hours.get(day)]
+        if not open_days:
+            raise ToolError("Bookings can't be taken: the business has no opening hours set.")
         day = day_resolve(phrase, self.now.date())
         if not self.slots(day):
-            raise ToolError(f"We're closed on {spoken_day(day)}; we're open {self.open_days()}.")
+            raise ToolError(
+                f"We're closed on {spoken_day(day)}; we're open {days_text(open_days)}."
+            )
         return day
 
     def slot(self, day: dt.date, phrase: str) -> dt.datetime:
@@ -106,7 +110,7 @@ class Calendar:
         """Every slot start of `day` in its opening hours, in the calendar's time zone."""
         step = dt.timedelta(minutes=self.settings["slot_minutes"])
         starts = []
-        for opens, closes in self.settings["opening_hours"].get(DAYS[day.weekday()], []):
+        for opens, closes in self.hours.get(DAYS[day.weekday()], []):
             start = dt.datetime.combine(day, dt.time.fromisoformat(opens), self.zone)
             end = dt.datetime.combine(day, dt.time.fromisoformat(closes), self.zone)
             while start + step <= end:
@@ -123,15 +127,6 @@ class Calendar:
             ).values_list("starts_at", flat=True)
         )
         return [slot for slot in slots if slot not in taken]
-
-    def open_days(self) -> str:
-        """'Tuesday to Saturday', or 'Monday, Wednesday and Friday'."""
-        hours = self.settings["opening_hours"]
-        indexes = [index for index, day in enumerate(DAYS) if hours.get(day)]
-        names = [WEEKDAYS[index].capitalize() for index in indexes]
-        if len(names) > 2 and indexes == list(range(indexes[0], indexes[-1] + 1)):
-            return f"{names[0]} to {names[-1]}"
-        return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
 
 
 def _times(slots: list[dt.datetime]) -> str:

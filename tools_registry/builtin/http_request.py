@@ -29,11 +29,14 @@ SETTINGS_SCHEMA = {
     "additionalProperties": False,
     "required": ["url"],
     "properties": {
-        "url": {"type": "string", "pattern": r"^https?://"},
+        "url": {"type": "string", "pattern": r"^https?://", "title": "URL"},
         "method": {"enum": ["GET", "POST", "PUT", "PATCH", "DELETE"]},
         "title": {"type": "string", "maxLength": 60, "description": "the caller's card names it"},
         "description": {"type": "string"},
-        "parameters": {"type": "object"},
+        "parameters": {
+            "type": "object",
+            "description": "a JSON schema of what the agent sends: a GET's query, else the body",
+        },
         "secret_headers": {
             "type": "object",
             "additionalProperties": {"type": "string"},

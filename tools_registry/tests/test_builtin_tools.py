@@ -14,7 +14,7 @@ from tools_registry.models import TenantSecret
 from tools_registry.registry import tool_get
 from tools_registry.tests.helpers import finished_call
 from voice.models import Call, Persona
-from voice.tools.calls import STAFF_GROUP
+from voice.monitor.events import staff_group
 
 pytestmark = pytest.mark.django_db
 
@@ -133,14 +133,14 @@ async def test_knowledge_search_finds_the_personas_notes(pizza):
 async def test_transfer_marks_the_call_and_tells_the_staff(joes):
     layer = get_channel_layer()
     staff = await layer.new_channel()
-    await layer.group_add(STAFF_GROUP.format(schema="joes"), staff)
+    await layer.group_add(staff_group("joes"), staff)
     context = await context_for("joes")
 
     result = await tool_get("transfer_to_human").execute(context, {"reason": "angry"})
     event = await layer.receive(staff)
 
     assert result.data == {"transferred": True}
-    assert event == {"type": "staff.transfer", "call_id": context.call_id, "reason": "angry"}
+    assert event == {"type": "call.transfer", "call_id": context.call_id, "reason": "angry"}
 
     @database_sync_to_async
     def needs_human() -> bool:

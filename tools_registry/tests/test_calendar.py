@@ -1,8 +1,8 @@
 """The calendar tools: days and times as callers say them in the business's time zone, free
-slots from opening hours, a yes before a booking, bookings one per slot and never twice."""
+slots from the tenant's opening hours, a yes before a booking, bookings one per slot and never
+twice."""
 
 import asyncio
-import dataclasses
 import datetime as dt
 import itertools
 from zoneinfo import ZoneInfo
@@ -13,6 +13,7 @@ from channels.db import database_sync_to_async
 from django.db import connection
 
 from tenants_app.db import tenant_schema
+from tenants_app.opening_hours import DAYS
 from tools_registry.base import ToolContext, ToolError
 from tools_registry.builtin.calendar import DEFAULTS, Calendar, _book
 from tools_registry.models import Booking, ToolInvocation
@@ -23,17 +24,20 @@ from voice.models import Persona
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db]
 
-SETTINGS = {**DEFAULTS, "calendar": "test-calendar"}  # open Monday to Friday, 09:00 to 17:00
+SETTINGS = {**DEFAULTS, "calendar": "test-calendar"}
+HOURS = {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
 NEW_YORK = "America/New_York"
 _weeks = itertools.count(2)  # each test books in a week of its own
 
 
 @database_sync_to_async
-def new_invocation(schema: str, timezone: str = NEW_YORK) -> ToolContext:
+def new_invocation(schema: str, timezone: str = NEW_YORK, hours: dict = HOURS) -> ToolContext:
     with tenant_schema(schema):
         call = finished_call(Persona.objects.first())
         invocation = ToolInvocation.objects.create(call=call, tool_name="book_appointment")
-        return ToolContext(schema, str(call.pk), call.persona_id, invocation.pk, SETTINGS, timezone)
+        return ToolContext(
+            schema, str(call.pk), call.persona_id, invocation.pk, SETTINGS, timezone, hours
+        )
 
 
 @database_sync_to_async
@@ -52,7 +56,7 @@ async def book(context: ToolContext, **arguments) -> str:
 
 
 async def test_availability_lists_the_free_slots_of_an_open_day(joes):
-    day = next_weekday(0, weeks_ahead=next(_weeks))  # a Monday: open in the default hours
+    day = next_weekday(0, weeks_ahead=next(_weeks))  # a Monday: open in HOURS
     context = await new_invocation("joes")
 
     result = await tool_get("check_availability").execute(context, {"date": day.isoformat()})
@@ -163,10 +167,8 @@ async def test_outside_opening_hours_is_refused(joes):
 
 
 async def test_a_time_gone_today_is_refused(joes):
-    always_open = {day: [["00:00", "23:59"]] for day in ("mon", "tue", "wed", "thu", "fri")}
-    always_open |= {"sat": [["00:00", "23:59"]], "sun": [["00:00", "23:59"]]}
-    context = await new_invocation("joes", timezone="UTC")
-    context = dataclasses.replace(context, settings={**SETTINGS, "opening_hours": always_open})
+    always_open = {day: [["00:00", "23:59"]] for day in DAYS}
+    context = await new_invocation("joes", timezone="UTC", hours=always_open)
 
     with pytest.raises(ToolError, match="at 00:00 has passed; which time would you like"):
         await book(context, date="today", time="00:00", name="Early")
@@ -195,3 +197,26 @@ async def test_two_concurrent_callers_cannot_book_the_same_slot(joes):
     assert len(errors) == 1 and isinstance(errors[0], ToolError)
     assert "taken" in str(errors[0])
     assert len(await bookings("joes", day)) == 1
+
+
+async def test_the_tenants_own_hours_decide_what_can_be_booked(joes):
+    """Joe's hours, as his config states them once: Tuesday to Saturday, 9:00 to 18:00."""
+    monday = next_weekday(0, weeks_ahead=next(_weeks))
+    tuesday = monday + dt.timedelta(days=1)
+    context = await new_invocation("joes", hours=joes.opening_hours)
+
+    with pytest.raises(ToolError) as refused:
+        await book(context, date=str(monday), time="10:00", name="Mo")
+    summary = await book(context, date=str(tuesday), time="17:30", name="Tu")
+
+    assert refused.value.message == (
+        f"We're closed on {spoken_day(monday)}; we're open Tuesday to Saturday."
+    )
+    assert summary == f"Booked for Tu: {spoken_day(tuesday)} at 17:30"  # past the old 17:00
+
+
+async def test_without_opening_hours_no_booking_is_taken(joes):
+    context = await new_invocation("joes", hours={})
+
+    with pytest.raises(ToolError, match="the business has no opening hours set"):
+        await tool_get("check_availability").execute(context, {"date": "tomorrow"})

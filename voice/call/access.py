@@ -63,7 +63,8 @@ def _widget_key_lookup(key: str) -> tuple[CallAccess, list[str]]:
             raise CallRefused(CloseCode.BAD_KEY, "widget key revoked")
         if not widget_key.persona.is_active:
             raise CallRefused(CloseCode.NOT_FOUND, "agent is inactive")
-        access = CallAccess(tenant, agent_snapshot(persona=widget_key.persona), widget_key.pk)
+        agent = agent_snapshot(persona=widget_key.persona, opening_hours=tenant.opening_hours)
+        access = CallAccess(tenant, agent, widget_key.pk)
         return access, widget_key.allowed_origins
 
 
@@ -85,7 +86,8 @@ def _by_admin_session(
         persona = Persona.objects.filter(slug=slug, is_active=True).first()
         if persona is None:
             raise CallRefused(CloseCode.NOT_FOUND, f"no active agent {slug!r}")
-        return CallAccess(domain.tenant, agent_snapshot(persona=persona), None)
+        agent = agent_snapshot(persona=persona, opening_hours=domain.tenant.opening_hours)
+        return CallAccess(domain.tenant, agent, None)
 
 
 def _staff_session(session_key: str | None) -> bool:

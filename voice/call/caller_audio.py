@@ -18,6 +18,7 @@ import numpy as np
 from voice.audio.base import AudioDecodeError, CallerDecoder
 from voice.call.protocol import Message, error_message
 from voice.models import EndReason
+from voice.recording.recorder import CallRecorder
 
 logger = logging.getLogger(__name__)
 
@@ -38,12 +39,14 @@ class CallerAudioIn:
         hear: Hear,
         send_json: Callable[[Message], Awaitable[None]],
         end_call: Callable[[EndReason], None],
+        recorder: CallRecorder | None = None,
     ) -> None:
         self._call_id = call_id
         self._decoder = decoder
         self._hear = hear
         self._send_json = send_json
         self._end_call = end_call
+        self._recorder = recorder
         self._queue: asyncio.Queue[tuple[bytes, float] | None] = asyncio.Queue(BACKLOG_FRAMES)
         self._task: asyncio.Task | None = None
         self._bad_since: float | None = None
@@ -88,6 +91,8 @@ class CallerAudioIn:
             return
         self._bad_since = None
         if len(pcm):
+            if self._recorder is not None:
+                self._recorder.caller_audio(pcm, received_at)
             await self._hear(pcm, received_at)
 
     async def _bad_audio(self, error: AudioDecodeError) -> None:

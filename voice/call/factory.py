@@ -34,7 +34,9 @@ from voice.engines.base import EnginePersona
 from voice.engines.names import EngineName
 from voice.engines.parts import EngineParts
 from voice.models import CallMode
+from voice.monitor.publisher import CallMonitor
 from voice.prompt import persona_prompt_build
+from voice.recording.recorder import CallRecorder, recording_wanted
 from voice.speech.stt import SpeechContext, speech_to_text
 from voice.speech.vocabulary import speech_phrases
 
@@ -50,8 +52,11 @@ def call_session_create(
 ) -> CallSession:
     schema_name = access.tenant.schema_name
     clock = CallClock()
+    monitor = CallMonitor(
+        schema_name=schema_name, call_id=call_id, persona=access.agent.name, mode=params.mode
+    )
     transcript = TranscriptRecorder(
-        schema_name=schema_name, call_id=call_id, send_json=outbox.send_json
+        schema_name=schema_name, call_id=call_id, send_json=outbox.send_json, monitor=monitor
     )
     agent_turns = AgentTurns(transcript=transcript, clock=clock)
     end_request = EndRequest()
@@ -61,11 +66,20 @@ def call_session_create(
         persona_id=access.agent.persona_id,
         enabled=dict(access.agent.tools),
         timezone=access.tenant.timezone,
+        opening_hours=access.tenant.opening_hours,
         slow_tools=slow_tools,
-        report=tool_reports(send_json=outbox.send_json, transcript=transcript, clock=clock),
+        report=tool_reports(
+            send_json=outbox.send_json, transcript=transcript, clock=clock, monitor=monitor
+        ),
     )
     mode = ServingMode(
-        schema_name=schema_name, call_id=call_id, mode=params.mode, send_json=outbox.send_json
+        schema_name=schema_name,
+        call_id=call_id,
+        mode=params.mode,
+        send_json=outbox.send_json,
+        monitor=monitor,
+        transcript=transcript,
+        clock=clock,
     )
     replies = Replies(
         call_id=call_id,
@@ -123,6 +137,7 @@ def call_session_create(
         timers=timers,
         end_request=end_request,
         voice=voice,
+        monitor=monitor,
         cleanups=cleanups,
     )
 
@@ -147,6 +162,9 @@ def _voice_stages(
     barge_in = BargeIn(
         send_json=outbox.send_json, agent_turns=agent_turns, tenant=access.tenant.schema_name
     )
+    recorder: CallRecorder | None = None
+    if recording_wanted(tenant=access.tenant, mode=params.mode):
+        recorder = CallRecorder(schema_name=access.tenant.schema_name, call_id=call_id, clock=clock)
     events = VoiceEvents(
         mode=mode,
         send_json=outbox.send_json,
@@ -156,6 +174,7 @@ def _voice_stages(
         agent_turns=agent_turns,
         replies=replies,
         timers=timers,
+        recorder=recorder,
     )
     engines = EngineParts(
         persona=_engine_persona(call_id, access),
@@ -181,8 +200,12 @@ def _voice_stages(
         hear=lambda pcm, received_at: switch.caller_audio(pcm, received_at=received_at),
         send_json=outbox.send_json,
         end_call=end_request,
+        recorder=recorder,
     )
-    return VoiceStages(caller_audio, switch, barge_in), [engines.aclose]
+    cleanups: list[Cleanup] = [engines.aclose]
+    if recorder is not None:
+        cleanups.append(recorder.close)
+    return VoiceStages(caller_audio, switch, barge_in), cleanups
 
 
 def _fallback(engine: EngineName, engines: EngineParts) -> EngineFactory | None:

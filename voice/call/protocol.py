@@ -152,7 +152,11 @@ def client_message_parse(text: str) -> ClientMessage:
 # What the server sends: every message to the caller is built here.
 
 
-def session_message(*, call_id: str, agent_name: str, params: CallParams) -> Message:
+def session_message(
+    *, call_id: str, agent_name: str, params: CallParams, recording: bool
+) -> Message:
+    """The first message; `recording`: the call's audio is recorded (the caller is to be told
+    before anything is said)."""
     audio_in = {
         "format": params.format,
         "rate": params.rate if params.format == "pcm16" else OPUS_RATE,
@@ -163,6 +167,7 @@ def session_message(*, call_id: str, agent_name: str, params: CallParams) -> Mes
         "mode": params.mode,
         "agent": {"name": agent_name},
         "audio": {"in": audio_in, "out": {"format": params.out, "rate": PCM_RATE}},
+        "recording": recording,
     }
 
 

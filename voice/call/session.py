@@ -6,6 +6,7 @@ voice engine serving the call (`EngineSwitch`, whose engines report to `VoiceEve
 transcript (`TranscriptRecorder`). A stage that needs
 the call to end (sustained bad audio, the agent's goodbye) asks through the `EndRequest`;
 `end()` stops every task, keeps what was said, and closes the call row with its end reason.
+The tenant's staff are told when the call starts and ends (`CallMonitor`).
 """
 
 import asyncio
@@ -35,6 +36,7 @@ from voice.call.protocol import BadMessage, Message, ended_message, error_messag
 from voice.call.replies import Replies
 from voice.call.transcript import TranscriptRecorder
 from voice.models import EndReason
+from voice.monitor.publisher import CallMonitor
 from voice.services import call_end
 
 logger = logging.getLogger(__name__)
@@ -81,6 +83,7 @@ class CallSession:
         timers: CallTimers,
         end_request: EndRequest,
         voice: VoiceStages | None,
+        monitor: CallMonitor,
         cleanups: Sequence[Cleanup] = (),
     ) -> None:
         self.call_id = call_id
@@ -93,6 +96,7 @@ class CallSession:
         self._timers = timers
         self._end_request = end_request
         self._voice = voice
+        self._monitor = monitor
         self._cleanups = cleanups
         # The context the call was opened in (its log fields): its ending runs in it, even when
         # a server stopping ends it from elsewhere.
@@ -103,6 +107,7 @@ class CallSession:
     async def start(self) -> None:
         """Start serving: the voice engines in the background, or the text agent's greeting."""
         live_calls.add(self)
+        self._monitor.started()
         tenant = tenant_label(self._schema_name)
         CALLS_ACTIVE.labels(tenant).inc()
         CALLS_STARTED.labels(tenant, "text" if self._voice is None else "voice").inc()
@@ -168,11 +173,13 @@ class CallSession:
             await asyncio.wait_for(closing, STORE_SECONDS)
             logger.info("call ended: %s", reason)
         finally:
+            self._monitor.ended(reason=reason)
             for cleanup in self._cleanups:
                 try:
                     await cleanup()
                 except Exception:
                     logger.exception("call %s: a cleanup failed", self.call_id)
+            await self._monitor.close()
             tenant = tenant_label(self._schema_name)
             CALLS_ACTIVE.labels(tenant).dec()
             CALLS_ENDED.labels(tenant, reason).inc()

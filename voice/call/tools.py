@@ -4,9 +4,10 @@ Implements the agent's `ToolRunner`. Every attempt at a tool is a `ToolInvocatio
 agent may not use, or with invalid arguments, is recorded as `rejected` with the reason, which
 the agent is told so that it can ask the caller; a run is written before it starts and again
 when it ends. The caller sees one card per run (a `tool` message with the tool's title, updated
-when it ends); the transcript gets a `tool` entry for staff (`tool_reports`). Fast tools run
-here, under their timeout; slow ones in a Celery worker (`SlowTools`). Whatever goes wrong comes
-back as a failed outcome the agent can talk about, never as an exception.
+when it ends); the transcript gets a `tool` entry for staff, who also see each run start and end
+live (`tool_reports`). Fast tools run here, under their timeout; slow ones in a Celery worker
+(`SlowTools`). Whatever goes wrong comes back as a failed outcome the agent can talk about, never
+as an exception.
 """
 
 import itertools
@@ -29,6 +30,7 @@ from tools_registry.validation import schema_errors
 from voice.call.clock import CallClock
 from voice.call.protocol import Message, tool_message
 from voice.call.transcript import FinalEntry, TranscriptRecorder
+from voice.monitor.publisher import CallMonitor
 
 Report = Callable[[Message], Awaitable[None]]  # a `tool` message, for the caller
 
@@ -42,6 +44,7 @@ class CallToolRunner:
         persona_id: int,
         enabled: dict[str, dict[str, Any]],
         timezone: str,
+        opening_hours: dict[str, list[list[str]]],
         slow_tools: SlowTools,
         report: Report,
     ) -> None:
@@ -50,6 +53,7 @@ class CallToolRunner:
         self._persona_id = persona_id
         self._enabled = {name: s for name, s in enabled.items() if tool_get(name) is not None}
         self._timezone = timezone
+        self._opening_hours = opening_hours
         self._slow_tools = slow_tools
         self._report = report
         self._message_ids = (f"tool{n}" for n in itertools.count(1))
@@ -90,6 +94,7 @@ class CallToolRunner:
             invocation_id,
             settings,
             self._timezone,
+            self._opening_hours,
         )
         try:
             if tool.slow:
@@ -148,10 +153,13 @@ def tool_reports(
     send_json: Callable[[Message], Awaitable[None]],
     transcript: TranscriptRecorder,
     clock: CallClock,
+    monitor: CallMonitor,
 ) -> Report:
-    """Tool cards to the caller, and a `tool` transcript entry (for staff) for each that ended."""
+    """Tool cards to the caller, each run to the staff watching, and a `tool` transcript entry
+    (for staff) for each that ended."""
 
     async def report(message: Message) -> None:
+        monitor.tool(name=message["name"], title=message["title"], status=message["status"])
         if message["status"] != "rejected":  # what never ran is for staff, not for the caller
             await send_json(message)
         if message["status"] != "started":

@@ -4,7 +4,8 @@ Entries are numbered in the order they become final. Storage runs in its own tas
 so a slow database never stalls audio. While the database cannot be reached, entries wait in the
 queue, in order, and are written when it returns; the queue holds at most `MAX_WAITING` (beyond,
 entries are not stored, and counted). `close()` waits until everything queued is written, for
-`STORE_SECONDS` at the most.
+`STORE_SECONDS` at the most. Staff watching the tenant's calls get each entry as it is queued
+(`voice.monitor`).
 """
 
 import asyncio
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from tenants_app.db import schema_run_patiently
 from voice.agent.base import Turn
 from voice.call.protocol import Message, transcript_message
+from voice.monitor.publisher import CallMonitor
 from voice.services import transcript_entry_add
 
 logger = logging.getLogger(__name__)
@@ -35,11 +37,17 @@ class FinalEntry:
 
 class TranscriptRecorder:
     def __init__(
-        self, *, schema_name: str, call_id: str, send_json: Callable[[Message], Awaitable[None]]
+        self,
+        *,
+        schema_name: str,
+        call_id: str,
+        send_json: Callable[[Message], Awaitable[None]],
+        monitor: CallMonitor,
     ) -> None:
         self._schema_name = schema_name
         self._call_id = call_id
         self._send_json = send_json
+        self._monitor = monitor
         self._ids = itertools.count(1)
         self._sequence = itertools.count()
         self._pending: asyncio.Queue[tuple[int, FinalEntry] | None] = asyncio.Queue()
@@ -48,8 +56,8 @@ class TranscriptRecorder:
         self.dropped = 0  # final entries that could not be stored
 
     def turns(self) -> list[Turn]:
-        """The conversation so far, as the agent reads it (tool entries aside)."""
-        return [Turn(e.role, e.text) for e in self.entries if e.role != "tool"]
+        """The conversation so far, as the agent reads it (tool and system entries aside)."""
+        return [Turn(e.role, e.text) for e in self.entries if e.role in ("caller", "agent")]
 
     def new_id(self) -> str:
         return f"t{next(self._ids)}"
@@ -60,10 +68,18 @@ class TranscriptRecorder:
 
     def store(self, entry: FinalEntry) -> None:
         """Queue a final entry for storage only (a tool entry, for staff: the caller has its
-        card)."""
+        card); staff watching the call get it at once."""
         self.entries.append(entry)
         if self._pending.qsize() < MAX_WAITING:
-            self._pending.put_nowait((next(self._sequence), entry))
+            sequence = next(self._sequence)
+            self._pending.put_nowait((sequence, entry))
+            self._monitor.entry(
+                sequence=sequence,
+                role=entry.role,
+                text=entry.text,
+                offset_ms=entry.start_ms,
+                interrupted=entry.interrupted,
+            )
         else:
             self.dropped += 1
             logger.error("call %s: too many entries waiting for the database", self._call_id)

@@ -23,6 +23,7 @@ from voice.call.protocol import Message, ModeReason, ready_message
 from voice.call.replies import Replies
 from voice.engines.base import EngineName
 from voice.models import CallMode
+from voice.recording.recorder import CallRecorder
 
 
 class VoiceEvents:
@@ -37,6 +38,7 @@ class VoiceEvents:
         agent_turns: AgentTurns,
         replies: Replies,
         timers: CallTimers,
+        recorder: CallRecorder | None = None,
     ) -> None:
         self._mode = mode
         self._send_json = send_json
@@ -46,6 +48,7 @@ class VoiceEvents:
         self._agent_turns = agent_turns
         self._replies = replies
         self._timers = timers
+        self._recorder = recorder
 
     async def ready(self, engine: EngineName, *, moved_because: ModeReason | None) -> None:
         """`engine` serves now; `moved_because`: it took over from another engine, for this."""
@@ -64,6 +67,8 @@ class VoiceEvents:
 
     async def agent_audio(self, pcm: np.ndarray) -> None:
         if self._barge_in.admits_agent_audio(pcm):
+            if self._recorder is not None:
+                self._recorder.agent_audio(pcm)
             for message in self._encoder.encode(pcm):
                 await self._send_bytes(message)
 
@@ -77,10 +82,15 @@ class VoiceEvents:
 
     async def caller_speaking(self) -> bool:
         self._timers.caller_active()
-        return await self._barge_in.caller_started_speaking()
+        barged_in = await self._barge_in.caller_started_speaking()
+        if barged_in and self._recorder is not None:
+            self._recorder.agent_cut()
+        return barged_in
 
     async def interrupted(self) -> None:
         await self._barge_in.engine_interrupted()
+        if self._recorder is not None:
+            self._recorder.agent_cut()
 
     async def caller_words(self, text: str, start_ms: int, end_ms: int, *, answered: bool) -> None:
         self._timers.caller_active()

@@ -8,6 +8,7 @@ write them from Channels' DB thread (`database_sync_to_async`), like the call te
 
 import asyncio
 import contextlib
+import gc
 import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +19,7 @@ import pytest
 from aiohttp import web
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connections
 from django.test import override_settings
 
@@ -147,7 +149,17 @@ class LiveServer:
             teardown=_server_teardown,
             port=self.port,
         )
-        self.process.start()
+        # The child must not free this process's garbage either: PyAV objects of earlier calls
+        # (a resampler's filter graph owns native threads) left in reference cycles, freed by
+        # the child's collector, wait forever for threads that did not come along (the server
+        # hangs, or crashes). Collected here, where their threads are, and the rest frozen:
+        # the child's collector never looks at anything it inherited.
+        gc.collect()
+        gc.freeze()
+        try:
+            self.process.start()
+        finally:
+            gc.unfreeze()
         if not await asyncio.to_thread(self.process.ready.wait, 15):
             detail = "" if self.process.errors.empty() else self.process.errors.get(False)[1]
             self.process.terminate()
@@ -262,13 +274,27 @@ def demo_key_create(slug: str, origins: list[str]) -> str:
 
 
 @database_sync_to_async
-def admin_create(slug: str, username: str) -> str:
-    """A committed staff superuser in `slug`'s schema; returns its password."""
-    from tenants_app.tests.factories import PASSWORD, user_create
+def _user_commit(slug: str, username: str, *, delete: bool = False) -> None:
+    from tenants_app.tests.factories import user_create
 
     with tenant_schema(Tenant.objects.get(slug=slug).schema_name):
-        user_create(username, superuser=True)
-    return PASSWORD
+        if delete:
+            get_user_model().objects.filter(username=username).delete()
+        else:
+            user_create(username, superuser=True)
+
+
+@contextlib.asynccontextmanager
+async def admin_create(slug: str, username: str) -> AsyncIterator[str]:
+    """A committed staff superuser in `slug`'s schema while in the block; yields its password.
+    It is deleted afterwards: the tests after this one find the tenant's users as they were."""
+    from tenants_app.tests.factories import PASSWORD
+
+    await _user_commit(slug, username)
+    try:
+        yield PASSWORD
+    finally:
+        await _user_commit(slug, username, delete=True)
 
 
 @database_sync_to_async

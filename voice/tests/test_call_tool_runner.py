@@ -9,6 +9,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
 from tenants_app.db import tenant_schema
+from tenants_app.models import Tenant
 from tools_registry.builtin.calendar import BookAppointment
 from tools_registry.models import Booking, InvocationStatus, ToolInvocation
 from tools_registry.slow import SlowTools
@@ -21,11 +22,12 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.django_db, pytest.mark.timeout(60
 
 
 @database_sync_to_async
-def persona_and_call(schema: str) -> tuple[Persona, Call, dict]:
+def persona_and_call(schema: str) -> tuple[Persona, Call, dict, dict]:
+    hours = Tenant.objects.get(schema_name=schema).opening_hours
     with tenant_schema(schema):
         persona = Persona.objects.first()
         enabled = dict(persona.tools.filter(is_enabled=True).values_list("tool_name", "settings"))
-        return persona, finished_call(persona), enabled
+        return persona, finished_call(persona), enabled, hours
 
 
 @database_sync_to_async
@@ -55,7 +57,7 @@ async def runner_for(schema: str):
     async def report(message: dict) -> None:
         reports.append(message)
 
-    persona, call, enabled = await persona_and_call(schema)
+    persona, call, enabled, hours = await persona_and_call(schema)
     consumer = asyncio.create_task(consume())
     runner = CallToolRunner(
         schema_name=schema,
@@ -63,6 +65,7 @@ async def runner_for(schema: str):
         persona_id=persona.pk,
         enabled=enabled,
         timezone="America/New_York",
+        opening_hours=hours,
         slow_tools=slow_tools,
         report=report,
     )

@@ -48,7 +48,7 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(420)]
 JOES_HOST = "joes.localhost"
 WIDGET = "[data-nexus-widget]"
 GREETING = "Thanks for calling Joe's Barbershop, this is Sam. How can I help?"
-HOURS = "Tuesday to Saturday, 9 am to 6 pm. Closed Sunday and Monday."
+HOURS = "Tuesday to Saturday 9:00\N{EN DASH}18:00; closed Monday and Sunday."  # Joe's hours
 QUESTION = "what are your opening hours"
 # The greeting lasts about 5.5 s and starts a second or two after the click on a busy machine:
 # the caller keeps quiet until it is over, so the question does not barge in on it.

@@ -49,7 +49,7 @@ async def test_the_cascade_persona_greets_and_answers_a_spoken_question_by_voice
     )
     assert "thanks for" in greeting_heard and "barber" in greeting_heard, greeting_heard
     assert "opening hours" in heard["text"]
-    assert answer["text"] == "Tuesday to Saturday, 9 am to 6 pm. Closed Sunday and Monday."
+    assert answer["text"] == "Tuesday to Saturday 9:00\N{EN DASH}18:00; closed Monday and Sunday."
     words_heard = await PocketsphinxSpeechToText().transcribe(
         np.concatenate([silence(0.3), spoken_answer, silence(0.3)])
     )

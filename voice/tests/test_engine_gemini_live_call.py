@@ -20,6 +20,7 @@ import pytest
 
 from bench.signals import dominant_frequency, tone
 from bench.speech import silence, speak
+from tenants_app.opening_hours import DASH
 from tools_registry.when import spoken_slot
 from voice.call.barge_in import caller_speech_detector
 from voice.tests.calls import agent_audio, pcm16_chunks, stream_realtime
@@ -165,7 +166,7 @@ async def test_the_persona_greets_and_answers_a_spoken_question_in_its_live_voic
     assert voice == {"voice_name": "Puck"}
     [instruction] = setup["systemInstruction"]["parts"]
     assert "Joe's Barbershop" in instruction["text"]
-    assert "Tuesday to Saturday, 9 am to 6 pm" in instruction["text"]  # Joe's knowledge
+    assert f"Opening hours: Tuesday to Saturday 9:00{DASH}18:00" in instruction["text"]
     declared = {d["name"] for d in setup["tools"][0]["functionDeclarations"]}
     assert {"check_availability", "book_appointment", "end_call"} <= declared
     assert live.received.caller_turns == 1

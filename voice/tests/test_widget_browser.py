@@ -215,23 +215,23 @@ async def test_a_dropped_connection_reconnects_as_a_new_call_keeping_the_convers
 
 async def test_admin_test_call_reaches_the_persona_with_the_admin_session(db, mic_wav):
     async with live_server(PERSONAPLEX_URLS=[], NEXUS_VOICE_FALLBACK="text") as server:
-        password = await admin_create("joes", "joes-test-caller")
-        persona = await persona_pk("joes")
-        async with chromium(mic_wav=mic_wav) as browser:
-            page = await browser.new_page()
-            await page.goto(server.url(JOES_HOST, "/admin/login/"))
-            await page.get_by_label("Username").fill("joes-test-caller")
-            await page.get_by_label("Password").fill(password)
-            await page.get_by_role("button", name="Log in").click()
-            await page.goto(server.url(JOES_HOST, f"/admin/voice/persona/{persona}/change/"))
-            await page.get_by_role("button", name="Test call").click()
-            widget = page.locator(WIDGET)
-            await widget.get_by_text("Voice is unavailable, you can keep typing.").wait_for()
-            state = await wait_debug(page, "d.callId && d.messages.mode === 1")
-            await type_message(page, "How much is a haircut?")
-            await widget.locator(".msg.agent").filter(has_text="25 dollars").wait_for()
-            await page.get_by_role("button", name="Hang up").click()
-            row = await call_ended_wait("joes", state["callId"])
+        async with admin_create("joes", "joes-test-caller") as password:
+            persona = await persona_pk("joes")
+            async with chromium(mic_wav=mic_wav) as browser:
+                page = await browser.new_page()
+                await page.goto(server.url(JOES_HOST, "/admin/login/"))
+                await page.get_by_label("Username").fill("joes-test-caller")
+                await page.get_by_label("Password").fill(password)
+                await page.get_by_role("button", name="Log in").click()
+                await page.goto(server.url(JOES_HOST, f"/admin/voice/persona/{persona}/change/"))
+                await page.get_by_role("button", name="Test call").click()
+                widget = page.locator(WIDGET)
+                await widget.get_by_text("Voice is unavailable, you can keep typing.").wait_for()
+                state = await wait_debug(page, "d.callId && d.messages.mode === 1")
+                await type_message(page, "How much is a haircut?")
+                await widget.locator(".msg.agent").filter(has_text="25 dollars").wait_for()
+                await page.get_by_role("button", name="Hang up").click()
+                row = await call_ended_wait("joes", state["callId"])
 
     assert state["mode"] == "voice"  # it asked for voice; the server said text, with a reason
     assert row.widget_key is None  # a test call: no widget key, the admin's session let it in

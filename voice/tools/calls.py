@@ -2,13 +2,12 @@
 
 from typing import Any
 
-from nexus_project.channel_layer import channel_layer
 from tenants_app.db import schema_run
 from tools_registry.base import BaseTool, ToolContext, ToolResult
 from tools_registry.registry import register
+from voice.monitor.events import transfer_event
+from voice.monitor.publisher import staff_notify
 from voice.services import call_needs_human_mark
-
-STAFF_GROUP = "staff-{schema}"  # channel-layer group of a tenant's staff consoles
 
 
 @register
@@ -41,10 +40,8 @@ class TransferToHuman(BaseTool):
     async def execute(self, context: ToolContext, arguments: dict[str, Any]) -> ToolResult:
         reason = arguments.get("reason", "")
         await schema_run(context.schema_name, call_needs_human_mark, call_id=context.call_id)
-        await channel_layer().group_send(
-            STAFF_GROUP.format(schema=context.schema_name),
-            {"type": "staff.transfer", "call_id": context.call_id, "reason": reason},
-        )
+        event = transfer_event(call_id=context.call_id, reason=reason)
+        staff_notify(schema_name=context.schema_name, event=event)  # the staff's alert
         return ToolResult(
             {"transferred": True}, "A member of staff has been asked to take over this call"
         )
