@@ -20,22 +20,13 @@ django_setup()
 
 import numpy as np  # noqa: E402
 
+from bench.clocks import HandClock  # noqa: E402
 from bench.speech import silence, speak  # noqa: E402
-from voice.call.clock import CallClock  # noqa: E402
 from voice.recording.recorder import CallRecorder  # noqa: E402
 
 FRAME = 480  # 20 ms of PCM24k
 QUESTION = "hello, could I book a haircut for tomorrow afternoon please"
 ANSWER = "of course, we have three pm or four thirty free tomorrow, which one would you like"
-
-
-class HandClock(CallClock):
-    def __init__(self) -> None:
-        super().__init__()
-        self.now_ms = 0
-
-    def ms(self) -> int:
-        return self.now_ms
 
 
 def conversation(seconds: float) -> tuple[np.ndarray, np.ndarray]:

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench.clocks import HandClock
 from bench.signals import tone
-from voice.call.clock import CallClock
 from voice.recording.mixing import CallMix
 from voice.recording.recorder import CallRecorder
 from voice.recording.writer import OpusFileWriter
@@ -91,15 +91,6 @@ async def test_the_file_is_written_as_blocks_come_and_is_exactly_as_long(tmp_pat
     assert recording.frequency(0.1, 0.9) == pytest.approx(440, abs=5)
     assert recording.level(1.1, 2.4) < -60
     assert recording.frequency(2.6, 2.9) == pytest.approx(880, abs=5)
-
-
-class HandClock(CallClock):
-    def __init__(self) -> None:
-        super().__init__()
-        self.now_ms = 0
-
-    def ms(self) -> int:
-        return self.now_ms
 
 
 async def test_the_recorder_stores_a_file_as_long_as_the_call():
