@@ -49,3 +49,8 @@ def direction_latency(metrics: list[dict], direction: str) -> DirectionLatency |
         p99_median_ms=median(p99s),
         p99_worst_ms=max(p99s),
     )
+
+
+def frames_dropped(metrics: list[dict]) -> int:
+    """Caller frames the server dropped from its backlog, over the calls."""
+    return sum(m.get("caller_frames_dropped", 0) for m in metrics)

@@ -14,12 +14,12 @@ from typing import Protocol
 import aiohttp
 from aiohttp import WSMsgType
 
-from bench.echo import EchoOnset, EchoOnsetDetector
+from bench.echo import PAIRING_WINDOW, EchoOnset, EchoOnsetDetector
 from bench.tones import CHUNK_SECONDS, caller_chunks
 
 CONNECT_SECONDS = 15.0
 READY_SECONDS = 15.0
-ECHO_TAIL_SECONDS = 0.5  # after the last chunk, for the last echo to come back
+ECHO_TAIL_SECONDS = 0.5  # after the last chunk, and until the last burst's echo is due
 ENDED_SECONDS = 20.0  # the server transcribes what is queued before it says `ended`
 
 
@@ -84,9 +84,16 @@ async def caller_run(
             await _stream(ws, seconds, result)
         finally:
             listener.stopped()
-        await asyncio.sleep(ECHO_TAIL_SECONDS)
+        await asyncio.sleep(echo_tail(result.bursts_sent, loop.time()))
         await _hang_up(ws, result, listening)
     return result
+
+
+def echo_tail(bursts_sent: list[float], now: float) -> float:
+    """Seconds to listen on after the last chunk: until the last burst's echo is due at the
+    latest (the end of its pairing window), and at least `ECHO_TAIL_SECONDS`."""
+    due = bursts_sent[-1] + PAIRING_WINDOW[1] - now if bursts_sent else 0.0
+    return max(ECHO_TAIL_SECONDS, due)
 
 
 async def _until_ready(

@@ -11,8 +11,13 @@ The emulator steps once per 80 ms of input, so an onset waits for the rest of it
 echo can leave: 0-80 ms, depending on where it falls in the step. The agent audio arrives one
 message per step, so where the onset sits in its message tells that wait, and
 `EchoLatency.unframed` leaves it out (what remains includes the codecs' own delay).
+
+`echo_account` accounts for every burst the callers sent: one whose echo never came back within
+the pairing window is lost, and counts in the percentiles as infinitely late, never as absent.
 """
 
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,3 +86,42 @@ def echo_pairing(bursts_sent: list[float], echoes: list[EchoOnset]) -> EchoPairi
         raw = echo.arrived - sent[burst] - ECHO_DELAY
         latencies.append(EchoLatency(raw, raw - echo.samples_after / PCM_RATE))
     return EchoPairing(latencies, broken)
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The nearest-rank percentile (`share` in 0-100): always one of `values`, `inf` included."""
+    ranked = sorted(values)
+    return ranked[max(0, math.ceil(share / 100 * len(ranked)) - 1)]
+
+
+@dataclass(frozen=True)
+class EchoAccount:
+    sent: int  # bursts
+    returned: int  # bursts whose echo came back
+    broken: int  # gaps inside echoes
+    raw: list[float]  # seconds, one per burst sent; `inf` for a lost burst
+    unframed: list[float]
+
+    @property
+    def lost(self) -> int:
+        return self.sent - self.returned
+
+    @property
+    def share(self) -> float:
+        return self.returned / self.sent if self.sent else 0.0
+
+
+def echo_account(calls: Iterable[tuple[list[float], list[EchoOnset]]]) -> EchoAccount:
+    """Every burst of every call, given as (bursts sent, echo onsets received)."""
+    raw: list[float] = []
+    unframed: list[float] = []
+    sent = returned = broken = 0
+    for bursts, echoes in calls:
+        pairing = echo_pairing(bursts, echoes)
+        lost = [math.inf] * (len(bursts) - len(pairing.latencies))
+        raw += [float(latency.raw) for latency in pairing.latencies] + lost
+        unframed += [float(latency.unframed) for latency in pairing.latencies] + lost
+        sent += len(bursts)
+        returned += len(pairing.latencies)
+        broken += pairing.broken
+    return EchoAccount(sent, returned, broken, raw, unframed)

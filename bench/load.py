@@ -1,9 +1,11 @@
 """A load phase: N simulated callers at once against the server, its CPU and memory watched.
 
 Callers connect `STAGGER_SECONDS` apart. The CPU window runs from the first caller starting to
-stream to the last one stopping: CPU of the server (and its descendants), of the other processes
-the benchmark runs, and of the whole machine. The server's private memory (USS) is sampled every
-`uss_every` seconds, with the number of calls streaming at that moment.
+stream until every caller is done (`ended`, or failed) and, when the processes' idle rate is
+given, the server's backlog has drained (`bench.drain`): CPU of the server (and its
+descendants), of the other processes the benchmark runs, and of the whole machine. The server's
+private memory (USS) is sampled every `uss_every` seconds, with the number of calls streaming at
+that moment.
 """
 
 import asyncio
@@ -14,7 +16,8 @@ from urllib.parse import urlencode
 import aiohttp
 
 from bench.caller import CallerResult, caller_run
-from bench.resources import CpuSnapshot, CpuUsed, Watched, cpu_used, machine_busy
+from bench.drain import backlog_drained
+from bench.resources import CpuSnapshot, CpuUsed, Watched, cpu_total, cpu_used, machine_busy
 from bench.server import Server
 from bench.tenant import BenchTenant
 from bench.tones import RATE
@@ -33,10 +36,12 @@ class UssSample:
 @dataclass
 class LoadResult:
     callers: list[CallerResult]
-    window: float  # seconds from the first stream start to the last stream end
+    window: float  # seconds from the first stream start to the backlog drained
     cpu: dict[str, CpuUsed]  # over the window, by process name
     machine: float  # CPU seconds the whole machine was busy over the window
     uss: list[UssSample]
+    tail: float = 0.0  # seconds from the last stream end to the window's end
+    drained: bool | None = None  # None: not waited for; False: the deadline passed first
 
     @property
     def call_minutes(self) -> float:
@@ -51,26 +56,26 @@ class _Snapshot:
 
 
 class _Monitor:
-    """The callers' `StreamListener`: counts live streams, snapshots CPU at the window's ends."""
+    """The callers' `StreamListener`: counts live streams, snapshots CPU at the window's start."""
 
     def __init__(self, watched: dict[str, Watched]) -> None:
         self.watched = watched
         self.live = 0
         self.first: _Snapshot | None = None
-        self.last: _Snapshot | None = None
+        self.stopped_at = 0.0
 
-    def _snapshot(self) -> _Snapshot:
+    def snapshot(self) -> _Snapshot:
         cpu = {name: w.cpu() for name, w in self.watched.items()}
         return _Snapshot(time.monotonic(), machine_busy(), cpu)
 
     def started(self) -> None:
         if self.first is None:
-            self.first = self._snapshot()
+            self.first = self.snapshot()
         self.live += 1
 
     def stopped(self) -> None:
         self.live -= 1
-        self.last = self._snapshot()
+        self.stopped_at = time.monotonic()
 
 
 async def _sample_uss(
@@ -92,8 +97,11 @@ async def load_run(
     watched: dict[str, Watched],
     server_name: str,
     uss_every: float,
+    idle: float | None = None,
 ) -> LoadResult:
-    """Run `calls` callers streaming `seconds` each; `watched[server_name]` is the server."""
+    """Run `calls` callers streaming `seconds` each; `watched[server_name]` is the server.
+    With `idle`, the watched processes' CPU share with no call live, the CPU window stays open
+    until their backlog drained."""
     url = server.call_url(urlencode({"key": tenant.key, "format": "pcm16", "rate": RATE}))
     monitor = _Monitor(watched)
     samples: list[UssSample] = []
@@ -115,11 +123,20 @@ async def load_run(
                     for index in range(calls)
                 )
             )
+        drained = None if idle is None else await backlog_drained(lambda: cpu_total(watched), idle)
     finally:
         sampler.cancel()
         await asyncio.gather(sampler, return_exceptions=True)
-    first, last = monitor.first, monitor.last
-    if first is None or last is None:
+    first, last = monitor.first, monitor.snapshot()
+    if first is None:
         return LoadResult(list(callers), 0.0, {}, 0.0, samples)
     cpu = {name: cpu_used(first.cpu[name], last.cpu[name]) for name in watched}
-    return LoadResult(list(callers), last.at - first.at, cpu, last.machine - first.machine, samples)
+    return LoadResult(
+        list(callers),
+        last.at - first.at,
+        cpu,
+        last.machine - first.machine,
+        samples,
+        tail=last.at - monitor.stopped_at,
+        drained=drained,
+    )

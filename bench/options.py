@@ -10,6 +10,11 @@ class BenchOptions:
     seconds: float
     soak_minutes: float
     only: str | None  # "engines": only the voice engines' figures (bench.engines)
+    steps: tuple[int, ...] = ()  # load levels to step through for the sustained calls
+
+    @property
+    def most_calls(self) -> int:
+        return max((self.calls, *self.steps))
 
 
 def _at_least(minimum: float, kind: type[int] | type[float]):
@@ -20,6 +25,16 @@ def _at_least(minimum: float, kind: type[int] | type[float]):
         return value
 
     return parse
+
+
+def _levels(text: str) -> tuple[int, ...]:
+    try:
+        levels = tuple(sorted({int(level) for level in text.split(",")}))
+    except ValueError:
+        raise argparse.ArgumentTypeError("calls per level, comma-separated: 5,10,20") from None
+    if levels[0] < 1:
+        raise argparse.ArgumentTypeError("every level is at least 1 call")
+    return levels
 
 
 def options_parse(argv: list[str]) -> BenchOptions:
@@ -46,11 +61,21 @@ def options_parse(argv: list[str]) -> BenchOptions:
         help="then keep the calls streaming this long, sampling memory (default: off)",
     )
     parser.add_argument(
+        "--steps",
+        type=_levels,
+        default=(),
+        help="then step the load through these levels, e.g. 5,10,20, until one saturates",
+    )
+    parser.add_argument(
         "--only",
         choices=("engines",),
         help="run one part alone: `engines`, the voice engines through real calls",
     )
     args = parser.parse_args(argv)
     return BenchOptions(
-        calls=args.calls, seconds=args.seconds, soak_minutes=args.soak_minutes, only=args.only
+        calls=args.calls,
+        seconds=args.seconds,
+        soak_minutes=args.soak_minutes,
+        only=args.only,
+        steps=args.steps,
     )

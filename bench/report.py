@@ -1,6 +1,7 @@
 """The benchmark's one table: every figure, the budget of ARCHITECTURE.md next to it, pass/over.
 
-A figure over its budget is marked, never raised: the benchmark reports.
+A figure over its budget is marked, never raised: the benchmark reports. A saturated load level
+(`bench.saturation`) says so first, and none of its figures reads "pass": they read SATURATED.
 """
 
 from collections import Counter
@@ -12,11 +13,15 @@ import numpy as np
 from bench.bridge_latency import DirectionLatency
 from bench.caller import CallerResult
 from bench.codec_baseline import CodecBaseline
-from bench.echo import EchoLatency, echo_pairing
+from bench.drain import DEADLINE_SECONDS
+from bench.echo import EchoAccount, echo_account, percentile
 from bench.load import LoadResult
 from bench.options import BenchOptions
 from bench.resources import MB
+from bench.saturation import ENDED_SECONDS, LAG_SECONDS, Saturation, saturation
 from bench.soak import SoakFigures
+from bench.stepping import Step, sustained_calls
+from bench.table import Table, verdict
 from bench.vad import VadFigures
 from bench.word_errors import WordErrorFigures
 
@@ -29,6 +34,7 @@ SOAK_SLOPE_MB_PER_MINUTE = 0.1  # "no growth": under this, fitted over the soak
 SATURATED = 0.9  # of all CPUs busy
 
 SERVER = "daphne"
+CELERY = "celery worker"
 FARM = "sidecar farm"
 CALLERS = "callers (this process)"
 
@@ -44,42 +50,14 @@ class BenchFigures:
     load: LoadResult
     bridge: dict[str, DirectionLatency | None]  # "uplink_latency" / "downlink_latency"
     metrics_stored: int  # calls closed, with their metrics, when the metrics were read
+    frames_dropped: int  # caller frames the server dropped from its backlog, all calls
     codec: CodecBaseline
     vad: VadFigures | str  # str: why it was skipped
     word_errors: WordErrorFigures | str  # str: why it was skipped
     soak: SoakFigures | None
+    steps: list[Step]  # the stepped load, up to its first saturated level
     wall: float  # seconds
     logs: str
-
-
-class _Table:
-    def __init__(self) -> None:
-        self._lines: list[tuple[str, ...] | str] = []
-
-    def section(self, title: str) -> None:
-        self._lines += ["", f"-- {title}"]
-
-    def row(self, label: str, value: str, budget: str = "", verdict: str = "") -> None:
-        self._lines.append((label, value, budget, verdict))
-
-    def note(self, text: str) -> None:
-        self._lines.append(f"     {text}")
-
-    def render(self) -> str:
-        rows = [line for line in self._lines if isinstance(line, tuple)]
-        widths = [max(len(row[i]) for row in rows) for i in range(3)]
-        out = []
-        for line in self._lines:
-            if isinstance(line, str):
-                out.append(line)
-            else:
-                cells = [cell.ljust(width) for cell, width in zip(line, widths, strict=False)]
-                out.append(("   " + "  ".join([*cells, line[3]])).rstrip())
-        return "\n".join(out)
-
-
-def _verdict(value: float, limit: float) -> str:
-    return "pass" if value <= limit else "over"
 
 
 def _ms(seconds: list[float], percentiles: tuple[int, ...] = (50, 99)) -> list[float]:
@@ -90,14 +68,14 @@ def _mb(size: float) -> str:
     return f"{size / MB:.1f} MB"
 
 
-def _calls(table: _Table, figures: BenchFigures) -> None:
+def _calls(table: Table, figures: BenchFigures) -> None:
     callers = figures.load.callers
     failures = Counter(caller.failure for caller in callers if caller.failure)
     ready = sum(caller.ready_after is not None for caller in callers)
     table.section(f"Calls ({figures.options.calls} at once, connects 50 ms apart)")
     table.row("ready (voice path live)", f"{ready} of {len(callers)}")
     table.row("completed (streamed, hung up, `ended`)", f"{len(callers) - failures.total()}")
-    table.row("failed", str(failures.total()), "0", _verdict(failures.total(), 0))
+    table.row("failed", str(failures.total()), "0", verdict(failures.total(), 0))
     for reason, count in failures.most_common():
         table.note(f"{count} x {reason}")
     for caller in [figures.warmup, *figures.probes]:
@@ -112,8 +90,10 @@ def _calls(table: _Table, figures: BenchFigures) -> None:
     table.note(f"messages received: {shown}")
 
 
-def _bridge(table: _Table, figures: BenchFigures) -> None:
+def _bridge(table: Table, figures: BenchFigures) -> None:
     table.section("Bridge-added latency (the server's per-call metrics, Call.metrics)")
+    table.note("uplink counts from the consumer's receipt: time in daphne's own per-connection")
+    table.note("queue before it is not in it (the end-to-end echo below holds it)")
     opened = sum(caller.call_id is not None for caller in figures.load.callers)
     if figures.metrics_stored < opened:
         table.note(
@@ -121,7 +101,7 @@ def _bridge(table: _Table, figures: BenchFigures) -> None:
             " read; the others were still open on the server"
         )
     names = {
-        "uplink_latency": "uplink (caller audio in -> Ogg page out to the sidecar)",
+        "uplink_latency": "uplink (consumer's receipt -> Ogg page out to the sidecar)",
         "downlink_latency": "downlink (sidecar page in -> audio out to the caller)",
     }
     for direction, title in names.items():
@@ -134,50 +114,57 @@ def _bridge(table: _Table, figures: BenchFigures) -> None:
             "  p50 (median of per-call p50s)",
             f"{figure.p50_ms:.2f} ms",
             f"<= {LATENCY_P50_MS:g} ms",
-            _verdict(figure.p50_ms, LATENCY_P50_MS),
+            verdict(figure.p50_ms, LATENCY_P50_MS),
         )
         table.row(
             "  p99 (median / worst of per-call p99s)",
             f"{figure.p99_median_ms:.2f} / {figure.p99_worst_ms:.2f} ms",
             f"<= {LATENCY_P99_MS:g} ms",
-            f"{_verdict(figure.p99_median_ms, LATENCY_P99_MS)} / "
-            f"{_verdict(figure.p99_worst_ms, LATENCY_P99_MS)}",
+            f"{verdict(figure.p99_median_ms, LATENCY_P99_MS)} / "
+            f"{verdict(figure.p99_worst_ms, LATENCY_P99_MS)}",
         )
 
 
-def _end_to_end(table: _Table, figures: BenchFigures) -> None:
-    callers = figures.load.callers
-    latencies: list[EchoLatency] = []
-    broken = 0
-    for caller in callers:
-        pairing = echo_pairing(caller.bursts_sent, caller.echoes)
-        latencies += pairing.latencies
-        broken += pairing.broken
-    sent = sum(len(caller.bursts_sent) for caller in callers)
-    table.section(f"End to end, caller side ({sent} bursts sent, {len(latencies)} echoed)")
-    if broken:
-        table.note(f"{broken} gaps of 300 ms or more inside echoes: audio lost or silence put in")
-    if not latencies:
-        table.row("burst onset sent -> echo onset received", "no echo found")
+def _ms_or_lost(seconds: float) -> str:
+    return "lost" if seconds == float("inf") else f"{seconds * 1000:.1f}"
+
+
+def _echo(figures: BenchFigures) -> EchoAccount:
+    return echo_account((caller.bursts_sent, caller.echoes) for caller in figures.load.callers)
+
+
+def _end_to_end(table: Table, echo: EchoAccount) -> None:
+    table.section(
+        f"End to end, caller side: {echo.sent} bursts sent, {echo.returned} echoed "
+        f"({echo.share:.0%}), {echo.lost} lost"
+    )
+    if echo.broken:
+        table.note(f"{echo.broken} gaps of 300 ms or more inside echoes: audio lost or silence")
+    if not echo.sent:
+        table.row("burst onset sent -> echo onset received", "no burst sent")
         return
-    raw = _ms([latency.raw for latency in latencies])
-    unframed = _ms([latency.unframed for latency in latencies])
+    for label, values in (
+        ("burst onset sent -> echo onset received, - 240 ms", echo.raw),
+        ("  less the wait for the emulator's 80 ms step", echo.unframed),
+    ):
+        middle, high = (_ms_or_lost(percentile(values, share)) for share in (50, 99))
+        table.row(label, f"p50 {middle}  p99 {high} ms")
+    lag = percentile(echo.unframed, 99)
     table.row(
-        "burst onset sent -> echo onset received, - 240 ms",
-        f"p50 {raw[0]:.1f}  p99 {raw[1]:.1f} ms",
+        "  lag behind real time (p99, every burst)",
+        _ms_or_lost(lag) + (" ms" if lag != float("inf") else ""),
+        f"<= {LAG_SECONDS * 1000:.0f} ms",
+        verdict(lag, LAG_SECONDS),
     )
-    table.row(
-        "  less the wait for the emulator's 80 ms step",
-        f"p50 {unframed[0]:.1f}  p99 {unframed[1]:.1f} ms",
-    )
-    table.note("includes: real-time pacing in 20 ms chunks, loopback TCP both ways to daphne and")
-    table.note("to the sidecar, daphne's decode/resample/Opus encode and Opus decode/PCM out, the")
-    table.note("emulator's Ogg/Opus decode and re-encode (codec delay), event-loop queueing in")
-    table.note("every process, the client's receive; no playback buffer. The first row also")
-    table.note("holds the wait for the emulator's 80 ms step to fill (0-80 ms).")
+    table.note("over every burst sent: a burst whose echo did not come back within 2 s is lost")
+    table.note("and counts as infinitely late. Includes: real-time pacing in 20 ms chunks,")
+    table.note("loopback TCP both ways to daphne and to the sidecar, daphne's queues, decode,")
+    table.note("resample, Opus encode and decode, the emulator's Ogg/Opus decode and re-encode")
+    table.note("(codec delay), event-loop queueing in every process, the client's receive; no")
+    table.note("playback buffer. The first row also holds the emulator's 80 ms step (0-80 ms).")
 
 
-def _connect(table: _Table, figures: BenchFigures) -> None:
+def _connect(table: Table, figures: BenchFigures) -> None:
     callers = figures.load.callers
     table.section("Connect and hang up (caller side)")
     sessions = [c.session_after for c in callers if c.session_after is not None]
@@ -189,7 +176,7 @@ def _connect(table: _Table, figures: BenchFigures) -> None:
             "connect -> `session` (tenant, persona, call row)",
             f"p50 {p50:.1f}  p99 {p99:.1f} ms",
             f"<= {CONNECT_P50_MS:g} ms p50*",
-            _verdict(p50, CONNECT_P50_MS),
+            verdict(p50, CONNECT_P50_MS),
         )
         table.note("* the budget is for tenant resolution + persona load; this also holds the")
         table.note("  TCP and WebSocket handshakes and opening the call row: an upper bound")
@@ -199,7 +186,7 @@ def _connect(table: _Table, figures: BenchFigures) -> None:
             f"  one call at a time, idle server: median of {len(probes)}",
             f"{median(probes) * 1000:.1f} ms",
             f"<= {CONNECT_P50_MS:g} ms p50*",
-            _verdict(median(probes) * 1000, CONNECT_P50_MS),
+            verdict(median(probes) * 1000, CONNECT_P50_MS),
         )
     if readies:
         p50, p99 = _ms(readies)
@@ -208,52 +195,62 @@ def _connect(table: _Table, figures: BenchFigures) -> None:
             f"p50 {p50:.1f}  p99 {p99:.1f} ms",
         )
     if endings:
-        p50, worst = _ms(endings, (50, 100))
-        table.row("hang-up -> `ended`", f"p50 {p50:.0f}  max {worst:.0f} ms")
+        p50, p99, worst = _ms(endings, (50, 99, 100))
+        table.row(
+            "hang-up -> `ended`",
+            f"p50 {p50:.0f}  p99 {p99:.0f}  max {worst:.0f} ms",
+            f"<= {ENDED_SECONDS * 1000:.0f} ms",
+            verdict(worst, ENDED_SECONDS * 1000),
+        )
+    missing = sum(c.ready_after is not None and c.ended_after is None for c in callers)
+    if missing:
+        table.note(f"{missing} calls got no `ended` after their hang-up")
 
 
-def _cpu(table: _Table, figures: BenchFigures) -> None:
+def _cpu(table: Table, figures: BenchFigures) -> None:
     load, codec = figures.load, figures.codec
     table.section(
-        f"CPU (streaming window {load.window:.1f} s, {load.call_minutes:.1f} call-minutes)"
+        f"CPU per call-minute ({load.call_minutes:.1f} call-minutes; window {load.window:.1f} s:"
+        f" first stream start to the backlog drained, {load.tail:.1f} s after the last stream)"
     )
+    if load.drained is False:
+        table.note(f"the server was still busy {DEADLINE_SECONDS:g} s after the calls: its backlog")
+        table.note("was cut off at that deadline, so its CPU below is short")
     server = load.cpu.get(SERVER)
     if server is None or not load.call_minutes:
         table.row("daphne", "no call streamed")
         return
-    own = server.own / load.call_minutes
+    minutes = load.call_minutes
+    own = server.own / minutes
     bare = codec.codec_per_call_minute
-    table.row("daphne", f"{own:.3f} CPU s per call-minute")
-    table.row("bare codec work, this process", f"{bare:.3f} CPU s per call-minute")
+    table.row("daphne (web)", f"{own:.3f} CPU s")
+    table.row("bare codec work, this process", f"{bare:.3f} CPU s")
     ratio = own / bare
     table.row(
-        "daphne / bare codec", f"{ratio:.2f}x", f"<= {CPU_RATIO:g}x", _verdict(ratio, CPU_RATIO)
+        "daphne / bare codec", f"{ratio:.2f}x", f"<= {CPU_RATIO:g}x", verdict(ratio, CPU_RATIO)
     )
     table.row(
-        "  for reference: the calls' VAD alone, bare",
-        f"{codec.vad_per_call_minute:.3f} CPU s per call-minute",
+        "  for reference: the calls' VAD alone, bare", f"{codec.vad_per_call_minute:.3f} CPU s"
     )
     children = len(load.uss[-1].children_uss) if load.uss else 0
     table.row(
-        f"daphne's child processes ({children}: speech-to-text workers)",
-        f"{server.children / load.call_minutes:.3f} CPU s per call-minute",
+        f"speech-to-text workers (daphne's {children} child processes)",
+        f"{server.children / minutes:.3f} CPU s",
     )
-    table.note(f"{server.children:.1f} CPU s in all, {server.children / load.window:.0%} of a CPU")
+    for name, used in load.cpu.items():
+        if name != SERVER:
+            table.row(name, f"{(used.own + used.children) / minutes:.3f} CPU s")
+    table.row("machine, all processes (/proc/stat)", f"{load.machine / minutes:.3f} CPU s")
     ours = sum(used.own + used.children for used in load.cpu.values())
-    shares = ", ".join(
-        f"{name} {used.own / load.window:.2f}"
-        + (f" (+{used.children / load.window:.2f} children)" if used.children else "")
-        for name, used in load.cpu.items()
-    )
-    busy = load.machine / load.window
-    table.row(f"machine: CPUs busy, of {figures.cpus}", f"{busy:.2f}")
     others = max(0.0, load.machine - ours) / load.window  # 0 when tick rounding says less
-    table.note(f"{shares}; everything else (Postgres, Redis, other jobs) {others:.2f}")
+    busy = load.machine / load.window
+    table.note(f"machine: {busy:.2f} of {figures.cpus} CPUs busy over the window; not ours")
+    table.note(f"(Postgres, Redis, other jobs on the machine): {others:.2f} CPUs")
     if busy >= SATURATED * figures.cpus:
         table.note("the machine was saturated: every figure above was taken short of CPU")
 
 
-def _memory(table: _Table, figures: BenchFigures) -> None:
+def _memory(table: Table, figures: BenchFigures) -> None:
     load = figures.load
     table.section("Memory (private: USS)")
     full = max((sample.live for sample in load.uss), default=0)
@@ -269,7 +266,7 @@ def _memory(table: _Table, figures: BenchFigures) -> None:
         "per call",
         f"{per_call / MB:.2f} MB",
         f"<= {MEMORY_PER_CALL_MB:g} MB",
-        _verdict(per_call / MB, MEMORY_PER_CALL_MB),
+        verdict(per_call / MB, MEMORY_PER_CALL_MB),
     )
     workers = samples[-1].children_uss
     if workers:
@@ -277,7 +274,7 @@ def _memory(table: _Table, figures: BenchFigures) -> None:
         table.row(f"daphne's child processes ({len(workers)})", f"{_mb(sum(workers))} ({sizes})")
 
 
-def _vad(table: _Table, figures: BenchFigures) -> None:
+def _vad(table: Table, figures: BenchFigures) -> None:
     if isinstance(figures.vad, str):
         table.section("VAD false triggers (bench.vad_measure)")
         table.row("skipped", figures.vad)
@@ -300,7 +297,7 @@ def _vad(table: _Table, figures: BenchFigures) -> None:
         )
 
 
-def _word_errors(table: _Table, figures: BenchFigures) -> None:
+def _word_errors(table: Table, figures: BenchFigures) -> None:
     table.section("Offline speech-to-text word error rate (bench.word_errors)")
     if isinstance(figures.word_errors, str):
         table.row("skipped", figures.word_errors)
@@ -317,7 +314,7 @@ def _word_errors(table: _Table, figures: BenchFigures) -> None:
     table.note(f'general: "{first.general}"; persona: "{first.persona}"')
 
 
-def _soak(table: _Table, soak: SoakFigures) -> None:
+def _soak(table: Table, soak: SoakFigures) -> None:
     table.section(f"Soak ({soak.minutes:g} min, daphne USS every 30 s while all calls streamed)")
     if soak.failures:
         table.note(f"{soak.failures} calls failed during the soak")
@@ -330,16 +327,56 @@ def _soak(table: _Table, soak: SoakFigures) -> None:
         f"growth: last - first / fitted slope ({soak.samples[0].live} calls)",
         f"{soak.growth / MB:+.1f} MB / {slope:+.2f} MB per minute",
         f"no growth (< {SOAK_SLOPE_MB_PER_MINUTE:g} MB/min)",
-        _verdict(slope, SOAK_SLOPE_MB_PER_MINUTE),
+        verdict(slope, SOAK_SLOPE_MB_PER_MINUTE),
     )
+
+
+def _steps(table: Table, steps: list[Step]) -> None:
+    table.section("Sustained calls (stepped load, pcm16 16 kHz, backlog drained at each level)")
+    for step in steps:
+        state = "SATURATED" if step.level.saturated else "served"
+        table.row(
+            f"{step.calls} calls",
+            f"daphne {step.cpu_per_call_minute:.3f} CPU s/call-min",
+            "",
+            state,
+        )
+        for reason in step.level.reasons:
+            table.note(reason)
+    sustained = sustained_calls(steps)
+    table.row("sustained calls per core (1 daphne process)", str(sustained))
+    if steps and not steps[-1].level.saturated:
+        table.note("no level saturated: the sustained figure is at least this; step higher")
+
+
+def level_saturation(figures: BenchFigures, echo: EchoAccount) -> Saturation:
+    return saturation(
+        callers=figures.load.callers,
+        echo=echo,
+        uplink=figures.bridge.get("uplink_latency"),
+        frames_dropped=figures.frames_dropped,
+    )
+
+
+def _level(table: Table, level: Saturation) -> None:
+    table.section("Load level")
+    if not level.saturated:
+        table.row("served in real time", "yes: no call failed, no lag, `ended` in time")
+        return
+    table.row("SATURATED", "figures below are not passes")
+    for reason in level.reasons:
+        table.note(reason)
 
 
 def report_render(figures: BenchFigures) -> str:
     options = figures.options
-    table = _Table()
+    echo = _echo(figures)
+    level = level_saturation(figures, echo)
+    table = Table(saturated=level.saturated)
+    _level(table, level)
     _calls(table, figures)
     _bridge(table, figures)
-    _end_to_end(table, figures)
+    _end_to_end(table, echo)
     _connect(table, figures)
     _cpu(table, figures)
     _memory(table, figures)
@@ -347,11 +384,13 @@ def report_render(figures: BenchFigures) -> str:
     _word_errors(table, figures)
     if figures.soak is not None:
         _soak(table, figures.soak)
+    if figures.steps:
+        _steps(table, figures.steps)
     minutes, seconds = divmod(round(figures.wall), 60)
     header = (
         f"Nexus voice bridge benchmark: {options.calls} calls x {options.seconds:g} s of "
-        f"pcm16 16 kHz in, pcm16 24 kHz out; 1 daphne process (DJANGO_DEBUG=0); "
-        f"{options.calls} PersonaPlex emulators (echo 240 ms) in 1 process; "
+        f"pcm16 16 kHz in, pcm16 24 kHz out; 1 daphne process (DJANGO_DEBUG=0), 1 Celery worker; "
+        f"{options.most_calls} PersonaPlex emulators (echo 240 ms) in 1 process; "
         f"{figures.cpus} CPUs"
     )
     footer = f"\nWall time {minutes} min {seconds:02d} s. Logs: {figures.logs}"

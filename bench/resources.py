@@ -66,9 +66,16 @@ class Watched:
 
 
 def machine_busy() -> float:
-    """CPU seconds the whole machine has spent busy (all processes, all CPUs) since boot."""
+    """CPU seconds the whole machine has spent busy (all processes, all CPUs) since boot, as
+    /proc/stat counts them."""
     times = psutil.cpu_times()
     return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+
+
+def cpu_total(watched: "dict[str, Watched]") -> float:
+    """CPU seconds the watched processes and their descendants have used so far."""
+    snapshots = [w.cpu() for w in watched.values()]
+    return sum(s.own + sum(s.children.values()) for s in snapshots)
 
 
 def cpu_used(before: CpuSnapshot, after: CpuSnapshot) -> CpuUsed:

@@ -16,18 +16,22 @@ from pathlib import Path
 
 from django.conf import settings
 
-from bench.bridge_latency import DIRECTIONS, direction_latency, stored_metrics
+from bench.bridge_latency import DIRECTIONS, direction_latency, frames_dropped, stored_metrics
 from bench.caller import CallerResult
 from bench.codec_baseline import codec_baseline
+from bench.drain import idle_rate
+from bench.echo import echo_account
 from bench.engines import engine_bench_main
 from bench.load import LoadResult, load_run
 from bench.options import BenchOptions, options_parse
 from bench.processes import BenchError, ChildProcesses
-from bench.report import CALLERS, FARM, SERVER, BenchFigures, report_render
-from bench.resources import Watched
-from bench.server import Server, daphne_start
+from bench.report import CALLERS, CELERY, FARM, SERVER, BenchFigures, report_render
+from bench.resources import Watched, cpu_total
+from bench.saturation import saturation
+from bench.server import Server, celery_start, daphne_start
 from bench.sidecar_farm import sidecar_farm_start
 from bench.soak import SAMPLE_SECONDS, soak_figures
+from bench.stepping import Step
 from bench.tenant import BenchTenant, bench_tenant_prepare
 from bench.vad import VadFigures, vad_figures
 from bench.word_errors import WordErrorFigures, word_error_figures
@@ -45,6 +49,7 @@ class _Measured:
     idle_uss: int
     load: LoadResult
     soak: LoadResult | None
+    steps: list[Step]
 
 
 def _say(text: str) -> None:
@@ -58,7 +63,9 @@ def _interrupt(signum: int, frame: object) -> None:
 async def _measure(
     server: Server, tenant: BenchTenant, options: BenchOptions, watched: dict[str, Watched]
 ) -> _Measured:
-    async def load(calls: int, seconds: float, uss_every: float) -> LoadResult:
+    async def load(
+        calls: int, seconds: float, uss_every: float, idle: float | None = None
+    ) -> LoadResult:
         return await load_run(
             server,
             tenant,
@@ -67,6 +74,7 @@ async def _measure(
             watched=watched,
             server_name=SERVER,
             uss_every=uss_every,
+            idle=idle,
         )
 
     _say("warm-up call")
@@ -74,13 +82,38 @@ async def _measure(
     probes = [(await load(1, 0.0, USS_EVERY_SECONDS)).callers[0] for _ in range(PROBES)]
     await asyncio.sleep(SETTLE_SECONDS)
     idle_uss = watched[SERVER].uss()
-    _say(f"{options.calls} calls streaming {options.seconds:g} s")
-    main_load = await load(options.calls, options.seconds, USS_EVERY_SECONDS)
+    idle = await idle_rate(lambda: cpu_total(watched))
+    _say(f"{options.calls} calls streaming {options.seconds:g} s, then the backlog drained")
+    main_load = await load(options.calls, options.seconds, USS_EVERY_SECONDS, idle)
     soak = None
     if options.soak_minutes:
         _say(f"soak: {options.calls} calls streaming {options.soak_minutes:g} min")
-        soak = await load(options.calls, options.soak_minutes * 60, SAMPLE_SECONDS)
-    return _Measured(warmup, probes, idle_uss, main_load, soak)
+        soak = await load(options.calls, options.soak_minutes * 60, SAMPLE_SECONDS, idle)
+    steps: list[Step] = []
+    for calls in options.steps:
+        _say(f"step: {calls} calls streaming {options.seconds:g} s")
+        steps.append(
+            await _step(calls, await load(calls, options.seconds, USS_EVERY_SECONDS, idle), tenant)
+        )
+        if steps[-1].level.saturated:
+            break
+    return _Measured(warmup, probes, idle_uss, main_load, soak, steps)
+
+
+async def _step(calls: int, result: LoadResult, tenant: BenchTenant) -> Step:
+    """One level of the stepped load, judged as the main load is."""
+    call_ids = [caller.call_id for caller in result.callers if caller.call_id]
+    metrics = await asyncio.to_thread(stored_metrics, tenant.schema, call_ids)
+    echo = echo_account((caller.bursts_sent, caller.echoes) for caller in result.callers)
+    level = saturation(
+        callers=result.callers,
+        echo=echo,
+        uplink=direction_latency(metrics, "uplink_latency"),
+        frames_dropped=frames_dropped(metrics),
+    )
+    server = result.cpu.get(SERVER)
+    cpu = server.own / result.call_minutes if server and result.call_minutes else 0.0
+    return Step(calls, level, cpu)
 
 
 def _vad() -> VadFigures | str:
@@ -106,18 +139,20 @@ def main(argv: list[str]) -> int:
     processes = ChildProcesses(Path(settings.DATA_DIR) / "logs")
     try:
         _say("setting up: migrations, platform, tenant `bench` and its key")
-        tenant = bench_tenant_prepare(calls=options.calls)
+        tenant = bench_tenant_prepare(calls=options.most_calls)
         _say(f"bare codec work of {options.calls} calls x {options.seconds:g} s, in this process")
         codec = codec_baseline(calls=options.calls, seconds=options.seconds)
         _say("VAD false triggers")
         vad = _vad()
         _say("offline speech-to-text word error rate")
         word_errors = _word_errors()
-        _say(f"starting {options.calls} PersonaPlex emulators and daphne")
-        farm = sidecar_farm_start(processes, options.calls)
+        _say(f"starting {options.most_calls} PersonaPlex emulators and daphne")
+        farm = sidecar_farm_start(processes, options.most_calls)
         server = daphne_start(processes, sidecar_urls=farm.urls)
+        _say("starting a Celery worker")
         watched = {
             SERVER: Watched(server.pid),
+            CELERY: Watched(celery_start(processes)),
             FARM: Watched(farm.pid),
             CALLERS: Watched(os.getpid(), descendants=False),
         }
@@ -142,10 +177,12 @@ def main(argv: list[str]) -> int:
         load=measured.load,
         bridge={direction: direction_latency(metrics, direction) for direction in DIRECTIONS},
         metrics_stored=len(metrics),
+        frames_dropped=frames_dropped(metrics),
         codec=codec,
         vad=vad,
         word_errors=word_errors,
         soak=soak_figures(measured.soak, options.soak_minutes) if measured.soak else None,
+        steps=measured.steps,
         wall=time.monotonic() - began,
         logs=str(processes.log_dir),
     )

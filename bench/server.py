@@ -1,4 +1,5 @@
-"""The server under test: one daphne process serving `nexus_project.asgi`, with the sidecar pool.
+"""The server under test: one daphne process serving `nexus_project.asgi`, with the sidecar pool,
+and a Celery worker beside it.
 
 It listens on a free port of 127.0.0.1, with `PERSONAPLEX_URLS` naming the sidecar farm, and is
 ready once it answers an HTTP request (any status).
@@ -16,6 +17,7 @@ from bench.processes import ChildProcesses, free_port
 HOST = "127.0.0.1"
 START_SECONDS = 60.0
 NAME = "daphne"
+CELERY = "celery-worker"
 
 
 @dataclass(frozen=True)
@@ -49,3 +51,17 @@ def daphne_start(processes: ChildProcesses, *, sidecar_urls: list[str]) -> Serve
             raise processes.failed(NAME, process, f"did not answer within {START_SECONDS:g} s")
         time.sleep(0.1)
     return Server(pid=process.pid, port=port)
+
+
+def celery_start(processes: ChildProcesses) -> int:
+    """Start a Celery worker as the product runs it (post-call analysis, slow tools); return its
+    pid once it is ready."""
+    command = [sys.executable, "-m", "celery", "-A", "nexus_project", "worker", "--purge"]
+    options = ["--pool", "threads", "--concurrency", "4", "--loglevel", "INFO"]
+    process = processes.start(CELERY, [*command, *options])
+    deadline = time.monotonic() + START_SECONDS
+    while " ready." not in processes.log(CELERY).read_text(errors="replace"):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise processes.failed(CELERY, process, f"not ready within {START_SECONDS:g} s")
+        time.sleep(0.1)
+    return process.pid
