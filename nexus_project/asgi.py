@@ -5,7 +5,8 @@ from the widget key (or, for an admin test call, from the host), and never relie
 connection's current schema.
 
 `/healthz` and `/readyz` (`nexus_project.health`) and `/metrics` (`nexus_project.metrics_endpoint`)
-are answered before Django, on any host.
+are answered before Django, on any host. Every request first makes sure the process watches its
+event loop's lag (`nexus_project.loop_lag`): a process that lags refuses new calls.
 """
 
 import os
@@ -19,12 +20,15 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.sessions import CookieMiddleware  # noqa: E402
 
 from nexus_project.health import HealthEndpoints  # noqa: E402
+from nexus_project.loop_lag import LoopLagWatch  # noqa: E402
 from nexus_project.metrics_endpoint import MetricsEndpoint  # noqa: E402
 from voice.routing import websocket_urlpatterns  # noqa: E402
 
-application = ProtocolTypeRouter(
-    {
-        "http": MetricsEndpoint(HealthEndpoints(django_asgi_app)),
-        "websocket": CookieMiddleware(URLRouter(websocket_urlpatterns)),
-    }
+application = LoopLagWatch(
+    ProtocolTypeRouter(
+        {
+            "http": MetricsEndpoint(HealthEndpoints(django_asgi_app)),
+            "websocket": CookieMiddleware(URLRouter(websocket_urlpatterns)),
+        }
+    )
 )

@@ -11,7 +11,8 @@ goes on to Django as it came.
   The database (`SELECT 1` on a connection of its own), Redis (PING), the channel layer (a
   message sent to a throwaway channel and received back) and the voice engines: a PersonaPlex
   sidecar of `PERSONAPLEX_URLS` accepting a TCP connection, or, with none configured, the
-  fallback voicing calls (`NEXUS_VOICE_FALLBACK`).
+  fallback voicing calls (`NEXUS_VOICE_FALLBACK`); and the event loop: this process's lag not
+  held over `NEXUS_LOOP_LAG_LIMIT_MS` (`nexus_project.loop_lag`: a busy process takes no call).
 
 The checks are coroutines on the server's event loop: a slow one waits without holding a thread
 and never delays a call. What failed is named in the body by the error's kind only; the details
@@ -38,6 +39,7 @@ from redis.asyncio import Redis
 
 from nexus_project.channel_layer import channel_layer
 from nexus_project.draining import draining
+from nexus_project.loop_lag import lag_state
 from voice.sidecar.pool import SidecarEntry
 
 logger = logging.getLogger(__name__)
@@ -150,12 +152,22 @@ async def _sidecar_reach(entry: str) -> str | None:
     return None
 
 
+async def event_loop_check() -> dict[str, Any]:
+    """This process's event loop keeps up: its lag is not held over the limit."""
+    state = lag_state()
+    detail = {"lag_ms": round(state.lag * 1000, 1), "limit_ms": settings.NEXUS_LOOP_LAG_LIMIT_MS}
+    if state.busy:
+        raise CheckFailed("event loop lagging", detail)
+    return detail
+
+
 Check = Callable[[], Awaitable[dict[str, Any]]]
 CHECKS: dict[str, Check] = {
     "database": database_check,
     "redis": redis_check,
     "channel_layer": channel_layer_check,
     "voice": voice_check,
+    "event_loop": event_loop_check,
 }
 
 

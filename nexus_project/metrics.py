@@ -33,6 +33,7 @@ LATENCY_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
 TURN_BUCKETS = (0.1, 0.2, 0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
 DURATION_BUCKETS = (5, 15, 30, 60, 120, 300, 600, 1200, 3600)
 REQUEST_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+LOOP_LAG_BUCKETS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 
 CALLS_ACTIVE = Gauge(
     "nexus_calls_active", "Calls in progress.", ["tenant"], multiprocess_mode="livesum"
@@ -73,8 +74,22 @@ GEMINI_REQUESTS = Counter(
 GEMINI_LATENCY = Histogram(
     "nexus_gemini_latency_seconds", "Gemini requests' time.", ["use"], buckets=REQUEST_BUCKETS
 )
+SPEECH_SEGMENTS_DROPPED = Counter(
+    "nexus_speech_segments_dropped",
+    "Caller speech segments dropped untranscribed: speech-to-text was behind.",
+)
 HANDSHAKES_REFUSED = Counter(
     "nexus_handshakes_refused", "Call handshakes refused, by close code.", ["code"]
+)
+EVENT_LOOP_LAG = Histogram(
+    "nexus_event_loop_lag_seconds",
+    "How late a web process's event loop ran a timer: what every ready callback waits.",
+    buckets=LOOP_LAG_BUCKETS,
+)
+SERVER_BUSY = Gauge(
+    "nexus_server_busy",
+    "Web processes refusing new calls because their event loop lags (server_busy).",
+    multiprocess_mode="livesum",
 )
 
 

@@ -229,11 +229,18 @@ NEXUS_TRUSTED_PROXIES = env.list("NEXUS_TRUSTED_PROXIES", default=[])
 # after SIGTERM, no new call taken, before they are ended.
 NEXUS_DRAIN_SECONDS = env.float("NEXUS_DRAIN_SECONDS", default=30.0)
 
+# A web process full (`nexus_project.loop_lag`, docs/operations.md): an event-loop lag over the
+# limit for the window refuses new calls (4429 `server_busy`) and fails `/readyz`; 0: never.
+NEXUS_LOOP_LAG_LIMIT_MS = env.float("NEXUS_LOOP_LAG_LIMIT_MS", default=200.0)
+NEXUS_LOOP_LAG_WINDOW_MS = env.float("NEXUS_LOOP_LAG_WINDOW_MS", default=1000.0)
+
 # The text agent and the caller's speech-to-text.
 NEXUS_AGENT = env(
     "NEXUS_AGENT", default="gemini" if env("GEMINI_API_KEY", default="") else "offline"
 )
 NEXUS_SPEECH_TO_TEXT = env("NEXUS_SPEECH_TO_TEXT", default="offline")
+# The offline speech-to-text's worker processes per web process; 0: one per CPU it may use.
+NEXUS_SPEECH_TO_TEXT_WORKERS = env.int("NEXUS_SPEECH_TO_TEXT_WORKERS", default=0)
 
 # The voice engines (docs/voice-engines.md): the cascade's text-to-speech, and what serves a
 # voice call while its persona's engine cannot ("cascade": the cascade voice; "text": text).

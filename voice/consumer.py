@@ -2,7 +2,9 @@
 
 The consumer only translates the wire protocol. Who may call which agent was settled by
 `CallAccessMiddleware` at the handshake; the consumer refuses a connection with the protocol's
-close codes, opens the call, and hands audio, text and hang-ups to its `CallSession`.
+close codes, opens the call, and hands audio, text and hang-ups to its `CallSession`. Caller
+audio goes straight from the socket to the call's audio stage (`voice.call.inbox`), so that a
+control message never waits behind it.
 """
 
 import asyncio
@@ -20,6 +22,7 @@ from tenants_app.db import schema_run
 from tools_registry.slow import SlowTools
 from voice.call.client_limits import client_call_hold, client_call_release
 from voice.call.factory import call_session_create
+from voice.call.inbox import audio_taken_at_once
 from voice.call.protocol import (
     MAX_BINARY_BYTES,
     MAX_TEXT_BYTES,
@@ -55,7 +58,7 @@ class CallConsumer(AsyncWebsocketConsumer):
     async def __call__(self, scope, receive, send):
         """Serve the connection; whatever stops it, the call is ended."""
         try:
-            await super().__call__(scope, receive, send)
+            await super().__call__(scope, audio_taken_at_once(receive, self._take_audio), send)
         except asyncio.CancelledError:
             if self.session is not None:  # the server is shutting down: close the call first
                 await self.session.end(EndReason.SERVER_SHUTDOWN)
@@ -66,10 +69,10 @@ class CallConsumer(AsyncWebsocketConsumer):
             raise
 
     async def dispatch(self, message: dict) -> None:
-        """Audio frames skip Channels' per-message hop to the DB thread (closing old
-        connections): 50 frames a second per call would queue behind every query, and the audio
-        path makes no query."""
-        if message["type"] == "websocket.receive" and message.get("bytes") is not None:
+        """The caller's messages skip Channels' per-message hop to the DB thread (closing old
+        connections): a hang-up would wait there behind the queries of every call, and the
+        call's own queries close old connections themselves (`database_sync_to_async`)."""
+        if message["type"] == "websocket.receive":
             await self.websocket_receive(cast(WebSocketReceiveEvent, message))
         else:
             await super().dispatch(message)
@@ -141,8 +144,9 @@ class CallConsumer(AsyncWebsocketConsumer):
         if bytes_data is not None:
             if len(bytes_data) > MAX_BINARY_BYTES:
                 await self._send_json(error_message(MessageTooLarge("binary", MAX_BINARY_BYTES)))
-            else:
-                await self.session.caller_audio(bytes_data)
+            elif not self.session.caller_audio(bytes_data):
+                error = BadMessage("this call is in text mode: send text messages")
+                await self._send_json(error_message(error))
             return
         text = text_data or ""
         if len(text.encode()) > MAX_TEXT_BYTES:
@@ -159,7 +163,14 @@ class CallConsumer(AsyncWebsocketConsumer):
             case Ping():
                 await self._send_json(pong_message())
             case HangUp():
-                await self.session.end(EndReason.CALLER_HANGUP, notify=True)
+                await self.session.hang_up()
+
+    def _take_audio(self, data: bytes) -> bool:
+        """A frame of caller audio, straight from the socket to the call; False: not taken (no
+        call yet, too large, a text call), left to `receive`, which says why."""
+        if self.session is None or len(data) > MAX_BINARY_BYTES:
+            return False
+        return self.session.caller_audio(data)
 
     async def tool_result(self, event: dict[str, Any]) -> None:
         """A slow tool's result, from a Celery worker over the channel layer."""

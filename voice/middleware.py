@@ -7,9 +7,11 @@ The outcome goes into the connection's scope (`scope["call_admission"]`): a `Cal
 The consumer reads it with `call_admission(scope)` and never looks at a connection's schema.
 Nothing is kept on the middleware itself.
 
-A client address refused too often within a minute is refused at once (4429), before any
-lookup. The address is the peer's, or the one a trusted proxy (`NEXUS_TRUSTED_PROXIES`) names
-in `X-Forwarded-For`; a header from anyone else is ignored.
+A process whose event loop lags (`nexus_project.loop_lag`) refuses every new call at once
+(4429 `server_busy`), before any lookup: it spends nothing on a call it could not serve. A
+client address refused too often within a minute is refused at once (4429) too. The address
+is the peer's, or the one a trusted proxy (`NEXUS_TRUSTED_PROXIES`) names in
+`X-Forwarded-For`; a header from anyone else is ignored.
 """
 
 from collections.abc import Mapping
@@ -19,12 +21,14 @@ from typing import Any
 from django.conf import settings
 
 from nexus_project.client_address import client_address
+from nexus_project.loop_lag import server_busy
 from tenants_app.db import public_run
 from voice.call.access import CallAccess, call_access_resolve
 from voice.call.client_limits import refusal_count, refused_too_often
 from voice.call.protocol import CallParams, CallRefused, CloseCode, params_parse
 
 SCOPE_KEY = "call_admission"
+SERVER_BUSY = "server_busy"  # the close reason (daphne drops it: the code alone reaches callers)
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,8 @@ class CallAccessMiddleware:
 
 
 async def _admit(scope: Mapping[str, Any]) -> CallAdmission | CallRefused:
+    if server_busy():
+        return CallRefused(CloseCode.TOO_MANY_CALLS, SERVER_BUSY)
     peer = (scope.get("client") or ("unknown", 0))[0]
     forwarded_for = dict(scope["headers"]).get(b"x-forwarded-for", b"").decode("latin-1")
     address = client_address(peer, forwarded_for)

@@ -2,10 +2,11 @@
 
 Frames wait in a queue of their own, so control messages (text, end, ping) never wait behind
 audio; when the server falls more than `BACKLOG_FRAMES` behind, the oldest frame is dropped and
-counted. Each frame is decoded to PCM24k and handed on with the time it reached the call (the
-bridge's uplink latency counts from there). Undecodable audio is reported as `bad_audio` at most
-once every `BAD_AUDIO_REPORT_SECONDS`; after `BAD_AUDIO_END_SECONDS` of nothing else the call is
-asked to end. One failing frame is logged and the call keeps listening.
+counted, and a hang-up drops every frame still queued (`drop_queued`). Each frame is decoded to
+PCM24k and handed on with the time it reached the call (the bridge's uplink latency counts from
+there). Undecodable audio is reported as `bad_audio` at most once every
+`BAD_AUDIO_REPORT_SECONDS`; after `BAD_AUDIO_END_SECONDS` of nothing else the call is asked to
+end. One failing frame is logged and the call keeps listening.
 """
 
 import asyncio
@@ -65,6 +66,12 @@ class CallerAudioIn:
             self._queue.get_nowait()
             self.frames_dropped += 1
         self._queue.put_nowait(item)
+
+    def drop_queued(self) -> None:
+        """Drop (and count) every frame not yet heard: the caller hung up after them."""
+        while not self._queue.empty():
+            self._queue.get_nowait()
+            self.frames_dropped += 1
 
     async def close(self) -> None:
         """Hear out the frames already received (for at most `DRAIN_SECONDS`), then stop."""

@@ -1,9 +1,14 @@
 """The caller's spoken turns: cut by voice activity, transcribed one by one, in order.
 
 Every utterance is transcribed whichever path the call is on (voice or text fallback), so what
-the caller said is in the transcript even when the sidecar is gone. A segment is capped at
-`MAX_SEGMENT_SECONDS` to bound memory; speech that is still going on at the end of the call is
-transcribed too.
+the caller said is in the transcript even when the sidecar is gone. Only the speech the VAD
+marks reaches the recognizer (`voice.call.speech_segments`); speech that is still going on at
+the end of the call is transcribed too.
+
+Nothing in the audio path waits for the recognizer: segments wait in a bounded queue of their
+own per call and one task transcribes them. When the recognizer falls behind (the machine is
+busy), the oldest waiting segment is dropped, counted and logged: the call's captions degrade,
+its audio does not.
 """
 
 import asyncio
@@ -13,16 +18,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voice.audio.base import PCM_RATE, join_pcm
+from nexus_project.metrics import SPEECH_SEGMENTS_DROPPED
+from voice.audio.base import PCM_RATE
 from voice.call.clock import CallClock
+from voice.call.speech_segments import SpeechSegment, SpeechSegmenter
 from voice.speech.stt import SpeechContext, SpeechToText
-from voice.speech.vad import SpeechEnded, SpeechStarted, VoiceActivityDetector
+from voice.speech.vad import SpeechStarted, VoiceActivityDetector
 
 logger = logging.getLogger(__name__)
 
-PREROLL_SECONDS = 0.3  # audio kept from before the detector fired: the first syllable
-MAX_SEGMENT_SECONDS = 30
-QUEUE_LIMIT = 8
+QUEUE_LIMIT = 4  # segments of a call waiting for the recognizer
 
 SpeechStart = Callable[[], Awaitable[object]]
 Utterance = Callable[[str, int, int], Awaitable[None]]  # text, start and end (call ms)
@@ -38,54 +43,44 @@ class CallerTurns:
         clock: CallClock,
         on_speech_start: SpeechStart,
         on_utterance: Utterance,
+        queue_limit: int = QUEUE_LIMIT,
     ) -> None:
-        self._vad = detector
+        self._segmenter = SpeechSegmenter(detector)
         self._stt = stt
         self._speech = speech
         self._clock = clock
         self._on_speech_start = on_speech_start
         self._on_utterance = on_utterance
-        self._preroll: list[np.ndarray] = []
-        self._segment: list[np.ndarray] | None = None
-        self._segment_samples = 0
-        self._segment_start_ms = 0
-        self._queue: asyncio.Queue[tuple[np.ndarray, int, int] | None] = asyncio.Queue(QUEUE_LIMIT)
+        self.dropped = 0  # segments never transcribed: the recognizer was behind
+        # Each segment with its start and end in call ms; None: the end.
+        self._queue: asyncio.Queue[tuple[np.ndarray, int, int] | None] = asyncio.Queue(queue_limit)
         self._worker = asyncio.create_task(self._transcribe_all(), name="caller-turns")
 
     async def audio(self, pcm: np.ndarray) -> None:
         """Feed the caller's decoded audio (PCM24k)."""
-        events = self._vad.feed(pcm)
-        if self._segment is None:
-            self._keep_preroll(pcm)
-        else:
-            self._segment.append(pcm)
-            self._segment_samples += len(pcm)
-        for event in events:
-            if isinstance(event, SpeechStarted) and self._segment is None:
-                self._segment, self._preroll = self._preroll, []
-                self._segment_samples = sum(len(part) for part in self._segment)
-                held_ms = self._segment_samples * 1000 // PCM_RATE
-                self._segment_start_ms = max(0, self._clock.ms() - held_ms)
+        for item in self._segmenter.feed(pcm):
+            if isinstance(item, SpeechStarted):
                 await self._on_speech_start()
-            elif isinstance(event, SpeechEnded):
-                self._cut()
-        if self._segment_samples > MAX_SEGMENT_SECONDS * PCM_RATE:
-            self._cut()
+            else:
+                self._enqueue(item)
 
-    def _keep_preroll(self, pcm: np.ndarray) -> None:
-        self._preroll.append(pcm)
-        while sum(len(p) for p in self._preroll[1:]) > PREROLL_SECONDS * PCM_RATE:
-            self._preroll.pop(0)
-
-    def _cut(self) -> None:
-        if self._segment is None:
-            return
-        segment, self._segment, self._segment_samples = join_pcm(self._segment), None, 0
-        item = (segment, self._segment_start_ms, self._clock.ms())
-        try:
-            self._queue.put_nowait(item)
-        except asyncio.QueueFull:
-            logger.warning("speech-to-text is behind: an utterance was not transcribed")
+    def _enqueue(self, segment: SpeechSegment) -> None:
+        now_ms, fed = self._clock.ms(), self._segmenter.fed
+        start_ms, end_ms = (
+            max(0, now_ms - (fed - at) * 1000 // PCM_RATE) for at in (segment.start, segment.end)
+        )
+        if self._queue.full():
+            oldest = self._queue.get_nowait()
+            assert oldest is not None  # the end is queued last, after every segment
+            self.dropped += 1
+            SPEECH_SEGMENTS_DROPPED.inc()
+            logger.warning(
+                "speech-to-text is behind: a %d ms utterance was dropped untranscribed"
+                " (%d in this call)",
+                oldest[2] - oldest[1],
+                self.dropped,
+            )
+        self._queue.put_nowait((segment.pcm, start_ms, end_ms))
 
     async def _transcribe_all(self) -> None:
         while (item := await self._queue.get()) is not None:
@@ -100,7 +95,8 @@ class CallerTurns:
 
     async def close(self) -> None:
         """Transcribe what is still being said and what is queued, then stop."""
-        self._cut()
+        if (segment := self._segmenter.flush()) is not None:
+            self._enqueue(segment)
         await self._queue.put(None)
         await self._worker
 

@@ -32,7 +32,7 @@ from voice.call.clock import CallClock
 from voice.call.ending import EndRequest, live_calls
 from voice.call.engine_switch import EngineSwitch
 from voice.call.limits import CallTimers
-from voice.call.protocol import BadMessage, Message, ended_message, error_message
+from voice.call.protocol import Message, ended_message
 from voice.call.replies import Replies
 from voice.call.transcript import TranscriptRecorder
 from voice.models import EndReason
@@ -119,17 +119,22 @@ class CallSession:
         self._voice.caller_audio.start()
         self._tasks.append(background_task(self._voice.engines.run(), f"voice-{self.call_id}"))
 
-    async def caller_audio(self, data: bytes) -> None:
-        """A frame of caller audio: queued, to be decoded and heard in order."""
+    def caller_audio(self, data: bytes) -> bool:
+        """A frame of caller audio: queued, to be decoded and heard in order; False in text mode."""
         if self._voice is None:
-            error = BadMessage("this call is in text mode: send text messages")
-            await self._outbox.send_json(error_message(error))
-            return
+            return False
         self._voice.caller_audio.put(data)
+        return True
 
     async def caller_text(self, text: str) -> None:
         self._timers.caller_active()
         await self._replies.caller_typed(text)
+
+    async def hang_up(self) -> None:
+        """The caller hung up: the audio still queued is dropped, not heard first; `ended`."""
+        if self._voice is not None:
+            self._voice.caller_audio.drop_queued()
+        await self.end(EndReason.CALLER_HANGUP, notify=True)
 
     async def end(self, reason: EndReason, *, notify: bool = False) -> None:
         """End the call once: stop every task, keep what was said, store the end reason.

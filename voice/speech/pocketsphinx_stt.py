@@ -9,6 +9,10 @@ keeps each decoder to one thread, as pocketsphinx requires. The pool starts at f
 As with any spawned process, a script that transcribes needs an ``if __name__ == "__main__"``
 guard (the workers import the main module).
 
+The workers run at a lower priority than the web process (`WORKER_NICENESS`), so speech-to-text
+takes only the CPU the calls' audio leaves; there is one per CPU the process may run on unless
+the `NEXUS_SPEECH_TO_TEXT_WORKERS` setting says otherwise (each holds ~90 MB of model).
+
 A call's phrases (`SpeechContext.phrases`, the persona's vocabulary) become a language model of
 their own, built by pocketsphinx's `ArpaBoLM` in each worker at the first utterance that needs
 it and kept for the next (`MAX_MODELS` of them); without phrases, the model's general English
@@ -26,6 +30,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
+from django.conf import settings
 from pocketsphinx import Decoder
 from pocketsphinx.lm import ArpaBoLM
 
@@ -33,7 +38,7 @@ from voice.audio.base import level_dbfs
 from voice.speech.resample import OUT_RATE, resample_24k_to_16k
 from voice.speech.stt import ANYTHING, SpeechContext
 
-MAX_WORKERS = 2  # utterances decoded at once per web process; each worker holds ~90 MB of model
+WORKER_NICENESS = 10  # added to the web process's: the calls' audio comes first
 SILENCE_DBFS = -60.0  # quieter utterances are not decoded: pocketsphinx invents words in silence
 
 _executor: ProcessPoolExecutor | None = None
@@ -45,12 +50,23 @@ _decoder: Decoder | None = None  # in a worker process: its own decoder
 _models: OrderedDict[str, None] = OrderedDict()  # in a worker: its phrase models, oldest first
 
 
+def pool_size() -> int:
+    """Utterances decoded at once per web process: the setting, or the CPUs it may use."""
+    return settings.NEXUS_SPEECH_TO_TEXT_WORKERS or len(os.sched_getaffinity(0))
+
+
+def _worker_start() -> None:
+    os.nice(WORKER_NICENESS)
+
+
 def _pool() -> ProcessPoolExecutor:
     global _executor
     with _executor_lock:
         if _executor is None:
             context = multiprocessing.get_context("spawn")
-            _executor = ProcessPoolExecutor(MAX_WORKERS, mp_context=context)
+            _executor = ProcessPoolExecutor(
+                pool_size(), mp_context=context, initializer=_worker_start
+            )
         return _executor
 
 

@@ -60,6 +60,16 @@ class VoiceActivityDetector:
         self._speaking = False
 
     @property
+    def start_ms(self) -> int:
+        """How long before a `SpeechStarted` the speech began."""
+        return self._start_frames * FRAME_MS
+
+    @property
+    def end_ms(self) -> int:
+        """How long before a `SpeechEnded` the speech stopped."""
+        return self._end_frames * FRAME_MS
+
+    @property
     def speaking(self) -> bool:
         """Whether the caller is speaking, as of the last complete frame."""
         return self._speaking

@@ -5,6 +5,7 @@ import asyncio
 import numpy as np
 import pytest
 
+from bench.signals import dominant_frequency, tone
 from bench.speech import silence, speak
 from voice.audio.base import level_dbfs
 from voice.sidecar.emulator import EmulatorConfig
@@ -91,3 +92,39 @@ async def test_barge_in_interrupts_and_drops_the_rest_of_the_agent_turn(joes_key
     row, entries = await stored_call(joes_key.tenant, call_id)
     assert row.metrics["interruptions"] >= 1
     assert ("agent", interrupted["text"]) in entries
+
+
+class StuckSpeechToText:
+    """A recognizer that never finishes until `release` is set: a saturated machine."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.given = 0
+
+    async def transcribe(self, pcm, context=None) -> str:
+        self.given += 1
+        await self.release.wait()
+        return "late words"
+
+
+async def test_a_stuck_recognizer_drops_captions_while_the_call_audio_keeps_flowing(
+    joes_key, monkeypatch, caplog
+):
+    stuck = StuckSpeechToText()
+    monkeypatch.setattr("voice.call.factory.speech_to_text", lambda name: stuck)
+    bursts = [np.concatenate([silence(0.3), tone(440, 0.4, amplitude=0.4), silence(0.8)])] * 7
+    async with sidecars(), call(f"key={joes_key.key}", origin=JOES_ORIGIN) as caller:
+        await caller.receive_until("ready")
+        await stream_realtime(caller, pcm16_chunks(np.concatenate(bursts), 24_000), 0.02)
+        await caller.send({"type": "ping"})
+        await caller.receive_until("pong")
+        echoed, given_while_stuck = agent_audio(caller), stuck.given
+        stuck.release.set()
+
+    assert given_while_stuck == 1  # the first burst; of the six after it, four wait in the queue
+    dropped = [r for r in caplog.records if "dropped untranscribed" in r.getMessage()]
+    assert len(dropped) == 2
+    blocks = echoed[: len(echoed) // 2400 * 2400].reshape(-1, 2400)  # 100 ms each
+    frequencies = [dominant_frequency(block) for block in blocks if level_dbfs(block) > -15]
+    assert len(frequencies) >= 14  # most of the 7 bursts' 2.8 s came back
+    assert np.median(frequencies) == pytest.approx(440, abs=5)

@@ -47,7 +47,9 @@ async def test_the_cascade_persona_greets_and_answers_a_spoken_question_by_voice
     greeting_heard = await PocketsphinxSpeechToText().transcribe(
         np.concatenate([silence(0.3), greeted, silence(0.3)])
     )
-    assert "thanks for" in greeting_heard and "barber" in greeting_heard, greeting_heard
+    # The general English model hears "Joe's Barbershop" differently from run to run (as the
+    # audio's end falls): the everyday words at both ends of the greeting are what it keeps.
+    assert "thanks for" in greeting_heard and "how can i" in greeting_heard, greeting_heard
     assert "opening hours" in heard["text"]
     assert answer["text"] == "Tuesday to Saturday 9:00\N{EN DASH}18:00; closed Monday and Sunday."
     words_heard = await PocketsphinxSpeechToText().transcribe(
