@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from channels.layers import channel_layers
 from django.core.cache import cache
 from django.db import connection
 
@@ -34,6 +35,15 @@ def _public_schema_after_test():
     """Never let one test's tenant leak into the next through the shared connection."""
     yield
     connection.set_schema_to_public()
+
+
+@pytest.fixture(autouse=True)
+def _channel_layer_per_test():
+    """Each test has an event loop of its own, so a channel layer of its own: channels-redis
+    binds its receive lock to a loop, and a consumer an earlier test left waiting on the layer
+    would hold it locked in a loop that is gone."""
+    yield
+    channel_layers.backends.clear()
 
 
 @pytest.fixture
