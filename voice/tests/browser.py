@@ -274,27 +274,35 @@ def demo_key_create(slug: str, origins: list[str]) -> str:
 
 
 @database_sync_to_async
-def _user_commit(slug: str, username: str, *, delete: bool = False) -> None:
+def _user_commit(slug: str, username: str, roles: dict[str, bool] | None) -> None:
+    """Create the staff user `username` in `slug`'s schema with `roles`; None deletes it."""
     from tenants_app.tests.factories import user_create
 
     with tenant_schema(Tenant.objects.get(slug=slug).schema_name):
-        if delete:
+        if roles is None:
             get_user_model().objects.filter(username=username).delete()
         else:
-            user_create(username, superuser=True)
+            user_create(username, **roles)
 
 
 @contextlib.asynccontextmanager
-async def admin_create(slug: str, username: str) -> AsyncIterator[str]:
-    """A committed staff superuser in `slug`'s schema while in the block; yields its password.
+async def staff_user(
+    slug: str, username: str, *, superuser: bool = False, support: bool = False
+) -> AsyncIterator[str]:
+    """A committed staff user in `slug`'s schema while in the block; yields its password.
     It is deleted afterwards: the tests after this one find the tenant's users as they were."""
     from tenants_app.tests.factories import PASSWORD
 
-    await _user_commit(slug, username)
+    await _user_commit(slug, username, {"superuser": superuser, "support": support})
     try:
         yield PASSWORD
     finally:
-        await _user_commit(slug, username, delete=True)
+        await _user_commit(slug, username, None)
+
+
+def admin_create(slug: str, username: str) -> contextlib.AbstractAsyncContextManager[str]:
+    """A committed staff superuser in `slug`'s schema while in the block (`staff_user`)."""
+    return staff_user(slug, username, superuser=True)
 
 
 @database_sync_to_async

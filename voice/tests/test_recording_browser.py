@@ -8,17 +8,13 @@ persona speaks through the cascade voice (eSpeak NG), the caller through the fak
 
 import base64
 import contextlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-from channels.db import database_sync_to_async
-from django.contrib.auth import get_user_model
 
 from bench.speech import silence, speak, write_wav
-from tenants_app.db import tenant_schema
-from tenants_app.tests.factories import PASSWORD, user_create
+from tenants_app.tests.factories import PASSWORD
 from voice.audio.base import level_dbfs
 from voice.tests.browser import (
     SPEECH_VOICE,
@@ -28,6 +24,7 @@ from voice.tests.browser import (
     chromium,
     demo_key_create,
     live_server,
+    staff_user,
     tenant_get,
 )
 from voice.tests.conftest import Key, persona_voice
@@ -104,25 +101,6 @@ def mic_wav(tmp_path_factory) -> Path:
     return path
 
 
-@database_sync_to_async
-def _support_user_commit(slug: str, username: str, *, delete: bool = False) -> None:
-    with tenant_schema(slug):
-        if delete:
-            get_user_model().objects.filter(username=username).delete()
-        else:
-            user_create(username, support=True)
-
-
-@contextlib.asynccontextmanager
-async def support_user(slug: str, username: str) -> AsyncIterator[None]:
-    """A committed support user of `slug` while in the block, deleted afterwards."""
-    await _support_user_commit(slug, username)
-    try:
-        yield
-    finally:
-        await _support_user_commit(slug, username, delete=True)
-
-
 @contextlib.asynccontextmanager
 async def recorded_server(media: Path):
     """A live Nexus where Joe's records its calls and its persona speaks through the cascade."""
@@ -177,7 +155,7 @@ async def test_the_caller_is_told_first_and_the_staff_play_the_recording_back(
                     else None
                 ),
             )
-            async with support_user("joes", "joes-listener"):
+            async with staff_user("joes", "joes-listener", support=True):
                 await staff.goto(server.url(JOES_HOST, "/admin/login/"))
                 await staff.get_by_label("Username").fill("joes-listener")
                 await staff.get_by_label("Password").fill(PASSWORD)
