@@ -14,6 +14,11 @@ class BadDomain(ValueError):
     """A string that is not a host name."""
 
 
+def domain_origin(domain: str, *, scheme: str, port: str) -> str:
+    """The web origin of a tenant's `domain` on this server: `port` appended when given."""
+    return f"{scheme}://{domain}{f':{port}' if port else ''}"
+
+
 def domain_normalize(value: str) -> str:
     """`value` as a lowercase ASCII host name without a trailing dot (IDNA for Unicode)."""
     host = value.strip().rstrip(".").lower()

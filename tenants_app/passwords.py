@@ -15,6 +15,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from tenants_app.db import tenant_schema
+from tenants_app.domains import domain_origin
 from tenants_app.models import Tenant
 
 SET_PASSWORD_URL_NAME = "admin_set_password"
@@ -32,7 +33,7 @@ def set_password_links(*, tenant: Tenant, scheme: str, port: str = "") -> list[S
     domain = tenant.get_primary_domain()
     if domain is None:
         return []
-    origin = f"{scheme}://{domain.domain}{f':{port}' if port else ''}"
+    origin = domain_origin(domain.domain, scheme=scheme, port=port)
     with tenant_schema(tenant.schema_name):
         users = get_user_model().objects.filter(is_staff=True, is_active=True).order_by("id")
         return [

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 
 from tenants_app.config import Admin, CallLimits, Knowledge, TenantConfig, ToolSetting
 from tenants_app.db import tenant_schema
+from tenants_app.domains import domain_origin
 from tenants_app.models import Domain, Tenant
 from tenants_app.services import WEBSITE_KEY_LABEL
 from voice.models import Persona, WidgetKey
@@ -23,7 +24,6 @@ class TenantPages:
 
 def tenant_pages_list(*, scheme: str, port: str) -> list[TenantPages]:
     """Every active tenant's admin and demo page, on its primary host, this server's port."""
-    suffix = f":{port}" if port else ""
     pages = []
     for domain in (
         Domain.objects.filter(is_primary=True, tenant__is_active=True)
@@ -31,7 +31,7 @@ def tenant_pages_list(*, scheme: str, port: str) -> list[TenantPages]:
         .select_related("tenant")
         .order_by("tenant__name")
     ):
-        origin = f"{scheme}://{domain.domain}{suffix}"
+        origin = domain_origin(domain.domain, scheme=scheme, port=port)
         pages.append(TenantPages(domain.tenant.name, f"{origin}/admin/", f"{origin}/demo/"))
     return pages
 
@@ -48,8 +48,7 @@ class TenantSetupSummary:
 def tenant_setup_summary(*, tenant: Tenant, scheme: str, port: str) -> TenantSetupSummary:
     """The tenant's primary host (on this server's port), its first agent and its website key."""
     domain = tenant.get_primary_domain()
-    suffix = f":{port}" if port else ""
-    origin = f"{scheme}://{domain.domain}{suffix}" if domain else ""
+    origin = domain_origin(domain.domain, scheme=scheme, port=port) if domain else ""
     with tenant_schema(tenant.schema_name):
         persona = Persona.objects.order_by("id").first()
         key = (
