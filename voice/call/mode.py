@@ -6,6 +6,7 @@ the staff watching (`voice.monitor`), and stored: on the call row, and as a `sys
 entry saying why, for the call's review.
 """
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 from nexus_project.metrics import MODE_SWITCHES
@@ -66,4 +67,7 @@ class ServingMode:
         self._transcript.store(
             FinalEntry("system", mode_switch_words(mode, reason, engine), now, now)
         )
-        await schema_run(self._schema_name, call_mode_set, call_id=self._call_id, mode=mode)
+        # Shielded: a call that ends meanwhile still has its mode stored (before its end is).
+        await asyncio.shield(
+            schema_run(self._schema_name, call_mode_set, call_id=self._call_id, mode=mode)
+        )
