@@ -10,9 +10,10 @@ control message never waits behind it.
 import asyncio
 import json
 import logging
-from typing import Any, cast
+import time
+from typing import Any
 
-from asgiref.typing import WebSocketReceiveEvent
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from nexus_project.draining import draining
@@ -69,13 +70,10 @@ class CallConsumer(AsyncWebsocketConsumer):
             raise
 
     async def dispatch(self, message: dict) -> None:
-        """The caller's messages skip Channels' per-message hop to the DB thread (closing old
-        connections): a hang-up would wait there behind the queries of every call, and the
-        call's own queries close old connections themselves (`database_sync_to_async`)."""
-        if message["type"] == "websocket.receive":
-            await self.websocket_receive(cast(WebSocketReceiveEvent, message))
-        else:
-            await super().dispatch(message)
+        """Messages skip Channels' per-message hop to the DB thread (closing old connections): a
+        caller's connect, audio or hang-up would wait there behind the queries of every call,
+        and the call's own queries close old connections themselves (`database_sync_to_async`)."""
+        await getattr(self, get_handler_name(message))(message)
 
     async def connect(self) -> None:
         try:
@@ -90,6 +88,15 @@ class CallConsumer(AsyncWebsocketConsumer):
             return
         await self.accept()
         access, params = admission.access, admission.params
+        recording = recording_wanted(tenant=access.tenant, mode=params.mode)
+        await self._send_json(
+            session_message(
+                call_id=call_id, agent_name=access.agent.name, params=params, recording=recording
+            )
+        )
+        # The call is built once `session` is on its way: the caller's next message is read only
+        # after `connect` returns, so nothing reaches the call before it exists.
+        await asyncio.sleep(0)  # the reactor writes `session` first
         # From here on, every log line of the call, and of every task it starts, names it.
         log_context_bind(
             tenant=access.tenant.schema_name, call_id=call_id, persona=access.agent.slug
@@ -103,12 +110,6 @@ class CallConsumer(AsyncWebsocketConsumer):
             client_address=admission.client_address,
             outbox=Outbox(self._send_json, self._send_bytes, self._close),
             slow_tools=self.slow_tools,
-        )
-        recording = recording_wanted(tenant=access.tenant, mode=params.mode)
-        await self._send_json(
-            session_message(
-                call_id=call_id, agent_name=access.agent.name, params=params, recording=recording
-            )
         )
         await self.session.start()
 
@@ -144,7 +145,7 @@ class CallConsumer(AsyncWebsocketConsumer):
         if bytes_data is not None:
             if len(bytes_data) > MAX_BINARY_BYTES:
                 await self._send_json(error_message(MessageTooLarge("binary", MAX_BINARY_BYTES)))
-            elif not self.session.caller_audio(bytes_data):
+            elif not self.session.caller_audio(bytes_data, time.perf_counter()):
                 error = BadMessage("this call is in text mode: send text messages")
                 await self._send_json(error_message(error))
             return
@@ -165,12 +166,12 @@ class CallConsumer(AsyncWebsocketConsumer):
             case HangUp():
                 await self.session.hang_up()
 
-    def _take_audio(self, data: bytes) -> bool:
+    def _take_audio(self, data: bytes, received_at: float) -> bool:
         """A frame of caller audio, straight from the socket to the call; False: not taken (no
         call yet, too large, a text call), left to `receive`, which says why."""
         if self.session is None or len(data) > MAX_BINARY_BYTES:
             return False
-        return self.session.caller_audio(data)
+        return self.session.caller_audio(data, received_at)
 
     async def tool_result(self, event: dict[str, Any]) -> None:
         """A slow tool's result, from a Celery worker over the channel layer."""

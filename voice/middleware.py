@@ -23,7 +23,7 @@ from django.conf import settings
 from nexus_project.client_address import client_address
 from nexus_project.loop_lag import server_busy
 from tenants_app.db import public_run
-from voice.call.access import CallAccess, call_access_resolve
+from voice.call.access import CallAccess, call_access_cached, call_access_resolve
 from voice.call.client_limits import refusal_count, refused_too_often
 from voice.call.protocol import CallParams, CallRefused, CloseCode, params_parse
 
@@ -74,11 +74,14 @@ async def _admit(scope: Mapping[str, Any]) -> CallAdmission | CallRefused:
 async def _resolve(scope: Mapping[str, Any]) -> tuple[CallParams, CallAccess]:
     headers = dict(scope["headers"])
     params = params_parse(scope["query_string"])
-    access = await public_run(
-        call_access_resolve,
-        params=params,
-        origin=headers.get(b"origin", b"").decode("latin-1") or None,
-        host=headers.get(b"host", b"").decode("latin-1"),
-        session_key=scope.get("cookies", {}).get(settings.SESSION_COOKIE_NAME),
-    )
+    origin = headers.get(b"origin", b"").decode("latin-1") or None
+    access = await call_access_cached(params=params, origin=origin)
+    if access is None:
+        access = await public_run(
+            call_access_resolve,
+            params=params,
+            origin=origin,
+            host=headers.get(b"host", b"").decode("latin-1"),
+            session_key=scope.get("cookies", {}).get(settings.SESSION_COOKIE_NAME),
+        )
     return params, access

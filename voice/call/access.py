@@ -1,7 +1,8 @@
 """Who may call which agent: resolving tenant and persona once, at the WebSocket handshake.
 
-Runs on the DB thread (sync). A widget key is found through its public route, so no tenant schema
-is ever scanned, and the result is cached until an admin changes the agent (`access_cache`); an
+A widget key is found through its public route, so no tenant schema is ever scanned, and the
+result is cached until an admin changes the agent (`access_cache`). A cached key is resolved on
+the event loop (`call_access_cached`), anything else on the DB thread (`call_access_resolve`). An
 admin "test call" names the persona and is let in by the tenant's own session.
 """
 
@@ -15,7 +16,12 @@ from django.http import HttpRequest
 from tenants_app.db import tenant_schema
 from tenants_app.domains import BadDomain, domain_normalize
 from tenants_app.models import Domain, Tenant, WidgetKeyRoute
-from voice.call.access_cache import cache_lookup, cached_lookup
+from voice.call.access_cache import (
+    agents_generation,
+    cache_lookup,
+    cached_lookup,
+    cached_lookup_on_loop,
+)
 from voice.call.protocol import CallParams, CallRefused, CloseCode
 from voice.models import Persona, WidgetKey
 from voice.origins import origin_allowed
@@ -29,6 +35,25 @@ class CallAccess:
     widget_key_id: int | None
 
 
+@dataclass(frozen=True)
+class _KeyLookup:
+    """What an active key lets call, and from which origins, as read after `generation`."""
+
+    access: CallAccess
+    allowed_origins: list[str]
+    generation: int | None
+
+
+async def call_access_cached(*, params: CallParams, origin: str | None) -> CallAccess | None:
+    """A widget key's access when its lookup is cached and current, read on the event loop with
+    no hop to the DB thread (CallRefused for an origin it does not allow); None otherwise:
+    `call_access_resolve` it."""
+    if not params.key:
+        return None
+    lookup = await cached_lookup_on_loop(params.key)
+    return None if lookup is None else _admitted(lookup, origin)
+
+
 def call_access_resolve(
     *, params: CallParams, origin: str | None, host: str, session_key: str | None
 ) -> CallAccess:
@@ -39,22 +64,28 @@ def call_access_resolve(
 
 
 def _by_widget_key(key: str, origin: str | None) -> CallAccess:
-    lookup = cached_lookup(key)
+    lookup: _KeyLookup | None = cached_lookup(key)
     if lookup is None:
         lookup = _widget_key_lookup(key)
-        cache_lookup(key, lookup[0].tenant.schema_name, lookup)
-    access, allowed_origins = lookup
-    if not origin_allowed(origin, allowed_origins):
+        if lookup.generation is not None:
+            cache_lookup(key, lookup.access.tenant.schema_name, lookup.generation, lookup)
+    return _admitted(lookup, origin)
+
+
+def _admitted(lookup: _KeyLookup, origin: str | None) -> CallAccess:
+    if not origin_allowed(origin, lookup.allowed_origins):
         raise CallRefused(CloseCode.ORIGIN_NOT_ALLOWED, f"origin {origin!r} not allowed")
-    return access
+    return lookup.access
 
 
-def _widget_key_lookup(key: str) -> tuple[CallAccess, list[str]]:
-    """What an active key lets call, and from which origins; CallRefused otherwise."""
-    route = WidgetKeyRoute.objects.select_related("tenant").filter(key=key).first()
+def _widget_key_lookup(key: str) -> _KeyLookup:
+    """What an active key lets call; CallRefused otherwise. The tenant's generation is read
+    first (its schema is the route's, which never changes), then every row the lookup is of."""
+    route = WidgetKeyRoute.objects.filter(key=key).values_list("tenant__schema_name").first()
     if route is None:
         raise CallRefused(CloseCode.BAD_KEY, "unknown widget key")
-    tenant = route.tenant
+    generation = agents_generation(route[0])
+    tenant = Tenant.objects.get(schema_name=route[0])
     if not tenant.is_active:
         raise CallRefused(CloseCode.NOT_FOUND, "tenant is inactive")
     with tenant_schema(tenant.schema_name):
@@ -65,7 +96,7 @@ def _widget_key_lookup(key: str) -> tuple[CallAccess, list[str]]:
             raise CallRefused(CloseCode.NOT_FOUND, "agent is inactive")
         agent = agent_snapshot(persona=widget_key.persona, opening_hours=tenant.opening_hours)
         access = CallAccess(tenant, agent, widget_key.pk)
-        return access, widget_key.allowed_origins
+        return _KeyLookup(access, widget_key.allowed_origins, generation)
 
 
 def _by_admin_session(
