@@ -1,9 +1,9 @@
 """One simulated caller: connect, wait for `ready`, stream at real-time pace, listen, hang up.
 
-It speaks `/ws/call/` as a browser widget would (docs/client-protocol.md): PCM16 at 16 kHz in 20 ms
-chunks, with the `Origin` header of the bench key. Whatever goes wrong (refused with a close code,
-no `ready`, the socket closed early, no `ended` after the hang-up) is kept in its `CallerResult`,
-never raised, so the benchmark counts every failure.
+It speaks `/ws/call/` as a browser would (docs/client-protocol.md): the chunks of its format at
+real-time pace, one every `chunk_seconds`, with the `Origin` header of the bench key. Whatever
+goes wrong (refused with a close code, no `ready`, the socket closed early, no `ended` after the
+hang-up) is kept in its `CallerResult`, never raised, so the benchmark counts every failure.
 """
 
 import asyncio
@@ -15,7 +15,7 @@ import aiohttp
 from aiohttp import WSMsgType
 
 from bench.echo import PAIRING_WINDOW, EchoOnset, EchoOnsetDetector
-from bench.tones import CHUNK_SECONDS, caller_chunks
+from bench.tones import Chunks
 
 CONNECT_SECONDS = 15.0
 READY_SECONDS = 15.0
@@ -55,11 +55,12 @@ async def caller_run(
     session: aiohttp.ClientSession,
     url: str,
     origin: str,
-    seconds: float,
+    chunks: Chunks,
+    chunk_seconds: float,
     delay: float,
     listener: StreamListener,
 ) -> CallerResult:
-    """One call, `delay` seconds from now, streaming `seconds` of audio."""
+    """One call, `delay` seconds from now, streaming `chunks`."""
     await asyncio.sleep(delay)
     result = CallerResult(index)
     loop = asyncio.get_running_loop()
@@ -81,7 +82,7 @@ async def caller_run(
         listening = asyncio.create_task(_listen(ws, result))
         listener.started()
         try:
-            await _stream(ws, seconds, result)
+            await _stream(ws, chunks, chunk_seconds, result)
         finally:
             listener.stopped()
         await asyncio.sleep(echo_tail(result.bursts_sent, loop.time()))
@@ -117,12 +118,15 @@ async def _until_ready(
 
 
 async def _stream(
-    ws: aiohttp.ClientWebSocketResponse, seconds: float, result: CallerResult
+    ws: aiohttp.ClientWebSocketResponse,
+    chunks: Chunks,
+    chunk_seconds: float,
+    result: CallerResult,
 ) -> None:
     loop = asyncio.get_running_loop()
     start = loop.time()
-    for index, (chunk, burst) in enumerate(caller_chunks(seconds)):
-        wait = start + index * CHUNK_SECONDS - loop.time()
+    for index, (chunk, burst) in enumerate(chunks):
+        wait = start + index * chunk_seconds - loop.time()
         if wait > 0:
             await asyncio.sleep(wait)
         if ws.closed:
@@ -135,7 +139,7 @@ async def _stream(
         except (aiohttp.ClientError, ConnectionError):
             result.fail("closed early while streaming (send failed)")
             break
-        result.streamed += CHUNK_SECONDS
+        result.streamed += chunk_seconds
 
 
 async def _listen(ws: aiohttp.ClientWebSocketResponse, result: CallerResult) -> float | None:

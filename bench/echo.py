@@ -8,9 +8,11 @@ sending the burst's first chunk and receiving the message with the echo's first 
 burst went missing, or silence was put in its middle.
 
 The emulator steps once per 80 ms of input, so an onset waits for the rest of its step before its
-echo can leave: 0-80 ms, depending on where it falls in the step. The agent audio arrives one
-message per step, so where the onset sits in its message tells that wait, and
-`EchoLatency.unframed` leaves it out (what remains includes the codecs' own delay).
+echo can leave. The agent audio arrives one message per step, so where the onset sits in its
+message tells how much of the step came after it; the caller sends whole chunks, starting with the
+onset's, so the step was complete once the chunk holding its last sample was sent: 0-80 ms after
+the onset's, a whole number of chunks. `EchoLatency.unframed` leaves that wait out (what remains
+includes the codecs' own delay).
 
 `echo_account` accounts for every burst the callers sent: one whose echo never came back within
 the pairing window is lost, and counts in the percentiles as infinitely late, never as absent.
@@ -68,7 +70,16 @@ class EchoPairing:
     broken: int  # further onsets within an echo: gaps of `QUIET_SECONDS` or more inside it
 
 
-def echo_pairing(bursts_sent: list[float], echoes: list[EchoOnset]) -> EchoPairing:
+def step_wait(samples_after: int, chunk_seconds: float) -> float:
+    """Seconds from sending the chunk an onset starts to sending the chunk that completes its
+    emulator step, `samples_after` samples of the step being the onset and what follows it."""
+    chunk = max(1, round(chunk_seconds * PCM_RATE))
+    return max(0, samples_after - 1) // chunk * chunk / PCM_RATE
+
+
+def echo_pairing(
+    bursts_sent: list[float], echoes: list[EchoOnset], chunk_seconds: float
+) -> EchoPairing:
     """Pair each burst with the first echo onset in its window; count the onsets after it."""
     latencies = []
     paired: set[int] = set()
@@ -84,7 +95,7 @@ def echo_pairing(bursts_sent: list[float], echoes: list[EchoOnset]) -> EchoPairi
             continue
         paired.add(burst)
         raw = echo.arrived - sent[burst] - ECHO_DELAY
-        latencies.append(EchoLatency(raw, raw - echo.samples_after / PCM_RATE))
+        latencies.append(EchoLatency(raw, raw - step_wait(echo.samples_after, chunk_seconds)))
     return EchoPairing(latencies, broken)
 
 
@@ -111,13 +122,16 @@ class EchoAccount:
         return self.returned / self.sent if self.sent else 0.0
 
 
-def echo_account(calls: Iterable[tuple[list[float], list[EchoOnset]]]) -> EchoAccount:
-    """Every burst of every call, given as (bursts sent, echo onsets received)."""
+def echo_account(
+    calls: Iterable[tuple[list[float], list[EchoOnset]]], *, chunk_seconds: float
+) -> EchoAccount:
+    """Every burst of every call, given as (bursts sent, echo onsets received), the callers
+    sending chunks of `chunk_seconds`."""
     raw: list[float] = []
     unframed: list[float] = []
     sent = returned = broken = 0
     for bursts, echoes in calls:
-        pairing = echo_pairing(bursts, echoes)
+        pairing = echo_pairing(bursts, echoes, chunk_seconds)
         lost = [math.inf] * (len(bursts) - len(pairing.latencies))
         raw += [float(latency.raw) for latency in pairing.latencies] + lost
         unframed += [float(latency.unframed) for latency in pairing.latencies] + lost

@@ -1,5 +1,7 @@
 """A load phase: N simulated callers at once against the server, its CPU and memory watched.
 
+Every caller sends the same recording in one format (`bench.formats`), made before the phase.
+
 Callers connect `STAGGER_SECONDS` apart. The CPU window runs from the first caller starting to
 stream until every caller is done (`ended`, or failed) and, when the processes' idle rate is
 given, the server's backlog has drained (`bench.drain`): CPU of the server (and its
@@ -17,10 +19,10 @@ import aiohttp
 
 from bench.caller import CallerResult, caller_run
 from bench.drain import backlog_drained
+from bench.formats import CallerFormat
 from bench.resources import CpuSnapshot, CpuUsed, Watched, cpu_total, cpu_used, machine_busy
 from bench.server import Server
 from bench.tenant import BenchTenant
-from bench.tones import RATE
 
 STAGGER_SECONDS = 0.05
 
@@ -40,6 +42,7 @@ class LoadResult:
     cpu: dict[str, CpuUsed]  # over the window, by process name
     machine: float  # CPU seconds the whole machine was busy over the window
     uss: list[UssSample]
+    chunk_seconds: float  # of audio in each message the callers sent
     tail: float = 0.0  # seconds from the last stream end to the window's end
     drained: bool | None = None  # None: not waited for; False: the deadline passed first
 
@@ -92,6 +95,8 @@ async def load_run(
     server: Server,
     tenant: BenchTenant,
     *,
+    caller_format: CallerFormat,
+    frame_ms: int,
     calls: int,
     seconds: float,
     watched: dict[str, Watched],
@@ -99,10 +104,12 @@ async def load_run(
     uss_every: float,
     idle: float | None = None,
 ) -> LoadResult:
-    """Run `calls` callers streaming `seconds` each; `watched[server_name]` is the server.
-    With `idle`, the watched processes' CPU share with no call live, the CPU window stays open
-    until their backlog drained."""
-    url = server.call_url(urlencode({"key": tenant.key, "format": "pcm16", "rate": RATE}))
+    """Run `calls` callers streaming `seconds` each in `caller_format`, in frames of `frame_ms`;
+    `watched[server_name]` is the server. With `idle`, the watched processes' CPU share with no
+    call live, the CPU window stays open until their backlog drained."""
+    url = server.call_url(urlencode({"key": tenant.key, **caller_format.query(frame_ms)}))
+    chunks = caller_format.chunks(seconds, frame_ms) if seconds else []
+    chunk_seconds = caller_format.chunk_ms(frame_ms) / 1000
     monitor = _Monitor(watched)
     samples: list[UssSample] = []
     sampler = asyncio.create_task(_sample_uss(monitor, watched[server_name], uss_every, samples))
@@ -116,7 +123,8 @@ async def load_run(
                         session=session,
                         url=url,
                         origin=tenant.origin,
-                        seconds=seconds,
+                        chunks=chunks,
+                        chunk_seconds=chunk_seconds,
                         delay=index * STAGGER_SECONDS,
                         listener=monitor,
                     )
@@ -129,7 +137,7 @@ async def load_run(
         await asyncio.gather(sampler, return_exceptions=True)
     first, last = monitor.first, monitor.snapshot()
     if first is None:
-        return LoadResult(list(callers), 0.0, {}, 0.0, samples)
+        return LoadResult(list(callers), 0.0, {}, 0.0, samples, chunk_seconds)
     cpu = {name: cpu_used(first.cpu[name], last.cpu[name]) for name in watched}
     return LoadResult(
         list(callers),
@@ -137,6 +145,7 @@ async def load_run(
         cpu,
         last.machine - first.machine,
         samples,
+        chunk_seconds,
         tail=last.at - monitor.stopped_at,
         drained=drained,
     )

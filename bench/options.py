@@ -1,7 +1,13 @@
-"""The benchmark's command line: how many calls, how long each streams, an optional soak."""
+"""The benchmark's command line: how many calls, how long each streams, in which formats and
+frames, the load levels to step through, an optional soak."""
 
 import argparse
 from dataclasses import dataclass
+
+from bench.formats import FORMATS
+
+FRAME_MS_CHOICES = (10, 20, 40, 60)
+WIDGET_FRAME_MS = 40  # what the product's widget sends
 
 
 @dataclass(frozen=True)
@@ -11,6 +17,8 @@ class BenchOptions:
     soak_minutes: float
     only: str | None  # "engines": only the voice engines' figures (bench.engines)
     steps: tuple[int, ...] = ()  # load levels to step through for the sustained calls
+    formats: tuple[str, ...] = tuple(FORMATS)  # names in `bench.formats.FORMATS`
+    frame_ms: int = WIDGET_FRAME_MS
 
     @property
     def most_calls(self) -> int:
@@ -37,6 +45,14 @@ def _levels(text: str) -> tuple[int, ...]:
     return levels
 
 
+def _formats(text: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(name.strip() for name in text.split(",")))
+    unknown = [name for name in names if name not in FORMATS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"formats, comma-separated, of: {', '.join(FORMATS)}")
+    return names
+
+
 def options_parse(argv: list[str]) -> BenchOptions:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
@@ -45,13 +61,13 @@ def options_parse(argv: list[str]) -> BenchOptions:
     parser.add_argument(
         "--calls",
         type=_at_least(1, int),
-        default=50,
+        default=20,
         help="simultaneous calls (default: %(default)s)",
     )
     parser.add_argument(
         "--seconds",
         type=_at_least(3, float),
-        default=30.0,
+        default=15.0,
         help="seconds of audio each call streams (default: %(default)s)",
     )
     parser.add_argument(
@@ -63,8 +79,22 @@ def options_parse(argv: list[str]) -> BenchOptions:
     parser.add_argument(
         "--steps",
         type=_levels,
-        default=(),
-        help="then step the load through these levels, e.g. 5,10,20, until one saturates",
+        default=(10, 20, 40),
+        help="step the load through these levels until one saturates, the bridge alone and the"
+        " whole product (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--formats",
+        type=_formats,
+        default=tuple(FORMATS),
+        help=f"caller formats, comma-separated, of: {', '.join(FORMATS)} (default: all)",
+    )
+    parser.add_argument(
+        "--frame-ms",
+        type=int,
+        choices=FRAME_MS_CHOICES,
+        default=WIDGET_FRAME_MS,
+        help="ms of audio in each caller frame, declared as `frame_ms` (default: %(default)s)",
     )
     parser.add_argument(
         "--only",
@@ -78,4 +108,6 @@ def options_parse(argv: list[str]) -> BenchOptions:
         soak_minutes=args.soak_minutes,
         only=args.only,
         steps=args.steps,
+        formats=args.formats,
+        frame_ms=args.frame_ms,
     )

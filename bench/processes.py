@@ -77,9 +77,16 @@ class ChildProcesses:
         log = self.log(name)
         return BenchError(f"{name} {what} ({state}); the end of {log}:\n{log_tail(log)}")
 
+    def stop(self, name: str) -> None:
+        """Stop the child called `name` as `stop_all` stops them all."""
+        self._stop([child for child in self._children if child[0] == name])
+
     def stop_all(self) -> None:
         """SIGTERM every child, wait, then SIGKILL what is left of each (descendants too)."""
-        running = [(name, p, _descendants(p)) for name, p in self._children if p.poll() is None]
+        self._stop(self._children)
+
+    def _stop(self, children: list[tuple[str, subprocess.Popen]]) -> None:
+        running = [(name, p, _descendants(p)) for name, p in children if p.poll() is None]
         for _, process, _ in running:
             with contextlib.suppress(ProcessLookupError):
                 process.send_signal(signal.SIGTERM)
@@ -94,7 +101,7 @@ class ChildProcesses:
                 with contextlib.suppress(psutil.NoSuchProcess):
                     if left.is_running():  # checks the pid was not reused since
                         left.kill()
-        self._children.clear()
+        self._children = [child for child in self._children if child not in children]
 
 
 def _descendants(process: subprocess.Popen) -> list[psutil.Process]:

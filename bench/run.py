@@ -1,8 +1,11 @@
 """The benchmark from start to end: set up, measure in-process, start the servers, load, report.
 
-The in-process measurements (bare codec work, VAD, speech-to-text word errors) run before any
-server starts, so nothing else competes for the CPU while they are timed. Every child process is
-stopped on the way out, whatever ends the run: the end, an error, Ctrl+C or SIGTERM.
+The in-process measurements (bare codec work and libopus floor per format, VAD, speech-to-text
+word errors) run before any server starts, so nothing else competes for the CPU while they are
+timed. Then, per caller format, the load is stepped through `--steps` against daphne serving the
+bridge alone (`NEXUS_SPEECH_TO_TEXT=none`); daphne is restarted as the whole product (offline
+speech-to-text) for the main load of `--calls` and the same steps. Every child process is stopped
+on the way out, whatever ends the run: the end, an error, Ctrl+C or SIGTERM.
 """
 
 import asyncio
@@ -11,21 +14,30 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from django.conf import settings
 
 from bench.bridge_latency import DIRECTIONS, direction_latency, frames_dropped, stored_metrics
 from bench.caller import CallerResult
-from bench.codec_baseline import codec_baseline
+from bench.codec_baseline import CodecBaseline, codec_baseline
 from bench.drain import idle_rate
 from bench.echo import echo_account
 from bench.engines import engine_bench_main
+from bench.figures import (
+    BRIDGE_ALONE,
+    WHOLE_PRODUCT,
+    BenchFigures,
+    FormatFigures,
+    ProductLoad,
+    Stepped,
+)
+from bench.formats import FORMATS, CallerFormat
 from bench.load import LoadResult, load_run
 from bench.options import BenchOptions, options_parse
 from bench.processes import BenchError, ChildProcesses
-from bench.report import CALLERS, CELERY, FARM, SERVER, BenchFigures, report_render
+from bench.report import CALLERS, CELERY, FARM, SERVER, report_render
 from bench.resources import Watched, cpu_total
 from bench.saturation import saturation
 from bench.server import Server, celery_start, daphne_start
@@ -41,15 +53,7 @@ PROBES = 5  # then calls that connect and hang up, one at a time: connecting to 
 SETTLE_SECONDS = 2.0
 USS_EVERY_SECONDS = 1.0
 
-
-@dataclass(frozen=True)
-class _Measured:
-    warmup: CallerResult
-    probes: list[CallerResult]
-    idle_uss: int
-    load: LoadResult
-    soak: LoadResult | None
-    steps: list[Step]
+Load = Callable[..., Awaitable[LoadResult]]
 
 
 def _say(text: str) -> None:
@@ -60,15 +64,21 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-async def _measure(
-    server: Server, tenant: BenchTenant, options: BenchOptions, watched: dict[str, Watched]
-) -> _Measured:
+def _loader(
+    server: Server,
+    tenant: BenchTenant,
+    options: BenchOptions,
+    watched: dict[str, Watched],
+    caller_format: CallerFormat,
+) -> Load:
     async def load(
-        calls: int, seconds: float, uss_every: float, idle: float | None = None
+        calls: int, seconds: float, uss_every: float = USS_EVERY_SECONDS, idle: float | None = None
     ) -> LoadResult:
         return await load_run(
             server,
             tenant,
+            caller_format=caller_format,
+            frame_ms=options.frame_ms,
             calls=calls,
             seconds=seconds,
             watched=watched,
@@ -77,34 +87,36 @@ async def _measure(
             idle=idle,
         )
 
-    _say("warm-up call")
-    warmup = (await load(1, WARMUP_SECONDS, USS_EVERY_SECONDS)).callers[0]
-    probes = [(await load(1, 0.0, USS_EVERY_SECONDS)).callers[0] for _ in range(PROBES)]
+    return load
+
+
+async def _warm(load: Load, watched: dict[str, Watched]) -> tuple[CallerResult, float]:
+    """A warm-up call, then the processes' idle CPU rate."""
+    warmup = (await load(1, WARMUP_SECONDS)).callers[0]
     await asyncio.sleep(SETTLE_SECONDS)
-    idle_uss = watched[SERVER].uss()
-    idle = await idle_rate(lambda: cpu_total(watched))
-    _say(f"{options.calls} calls streaming {options.seconds:g} s, then the backlog drained")
-    main_load = await load(options.calls, options.seconds, USS_EVERY_SECONDS, idle)
-    soak = None
-    if options.soak_minutes:
-        _say(f"soak: {options.calls} calls streaming {options.soak_minutes:g} min")
-        soak = await load(options.calls, options.soak_minutes * 60, SAMPLE_SECONDS, idle)
+    return warmup, await idle_rate(lambda: cpu_total(watched))
+
+
+async def _stepped(
+    load: Load, tenant: BenchTenant, options: BenchOptions, idle: float, what: str
+) -> list[Step]:
     steps: list[Step] = []
     for calls in options.steps:
-        _say(f"step: {calls} calls streaming {options.seconds:g} s")
-        steps.append(
-            await _step(calls, await load(calls, options.seconds, USS_EVERY_SECONDS, idle), tenant)
-        )
+        _say(f"{what}: step of {calls} calls streaming {options.seconds:g} s")
+        steps.append(await _step(calls, await load(calls, options.seconds, idle=idle), tenant))
         if steps[-1].level.saturated:
             break
-    return _Measured(warmup, probes, idle_uss, main_load, soak, steps)
+    return steps
 
 
 async def _step(calls: int, result: LoadResult, tenant: BenchTenant) -> Step:
     """One level of the stepped load, judged as the main load is."""
     call_ids = [caller.call_id for caller in result.callers if caller.call_id]
     metrics = await asyncio.to_thread(stored_metrics, tenant.schema, call_ids)
-    echo = echo_account((caller.bursts_sent, caller.echoes) for caller in result.callers)
+    echo = echo_account(
+        ((caller.bursts_sent, caller.echoes) for caller in result.callers),
+        chunk_seconds=result.chunk_seconds,
+    )
     level = saturation(
         callers=result.callers,
         echo=echo,
@@ -114,6 +126,70 @@ async def _step(calls: int, result: LoadResult, tenant: BenchTenant) -> Step:
     server = result.cpu.get(SERVER)
     cpu = server.own / result.call_minutes if server and result.call_minutes else 0.0
     return Step(calls, level, cpu)
+
+
+async def _bridge_alone(
+    server: Server, tenant: BenchTenant, options: BenchOptions, watched: dict[str, Watched]
+) -> dict[str, Stepped]:
+    stepped = {}
+    for name in options.formats:
+        caller_format = FORMATS[name]
+        what = f"bridge alone, {caller_format.title}"
+        load = _loader(server, tenant, options, watched, caller_format)
+        _say(f"{what}: warm-up call")
+        warmup, idle = await _warm(load, watched)
+        stepped[name] = Stepped(warmup, await _stepped(load, tenant, options, idle, what))
+    return stepped
+
+
+async def _product_load(
+    load: Load,
+    tenant: BenchTenant,
+    options: BenchOptions,
+    watched: dict[str, Watched],
+    *,
+    soak: bool,
+) -> tuple[ProductLoad, float]:
+    """The main load of one format (and the soak, if `soak`); the idle CPU rate."""
+    warmup, _ = await _warm(load, watched)
+    probes = [(await load(1, 0.0)).callers[0] for _ in range(PROBES)]
+    await asyncio.sleep(SETTLE_SECONDS)
+    idle_uss = watched[SERVER].uss()
+    idle = await idle_rate(lambda: cpu_total(watched))
+    _say(f"{options.calls} calls streaming {options.seconds:g} s, then the backlog drained")
+    main = await load(options.calls, options.seconds, idle=idle)
+    call_ids = [caller.call_id for caller in main.callers if caller.call_id]
+    metrics = await asyncio.to_thread(stored_metrics, tenant.schema, call_ids)
+    soaked = None
+    if soak and options.soak_minutes:
+        _say(f"soak: {options.calls} calls streaming {options.soak_minutes:g} min")
+        soaked = await load(options.calls, options.soak_minutes * 60, SAMPLE_SECONDS, idle)
+    product = ProductLoad(
+        warmup=warmup,
+        probes=probes,
+        idle_uss=idle_uss,
+        load=main,
+        bridge={direction: direction_latency(metrics, direction) for direction in DIRECTIONS},
+        metrics_stored=len(metrics),
+        frames_dropped=frames_dropped(metrics),
+        soak=soak_figures(soaked, options.soak_minutes) if soaked else None,
+    )
+    return product, idle
+
+
+async def _whole_product(
+    server: Server, tenant: BenchTenant, options: BenchOptions, watched: dict[str, Watched]
+) -> dict[str, tuple[ProductLoad, Stepped | None]]:
+    measured = {}
+    for index, name in enumerate(options.formats):
+        caller_format = FORMATS[name]
+        what = f"whole product, {caller_format.title}"
+        load = _loader(server, tenant, options, watched, caller_format)
+        _say(f"{what}: warm-up call and connects one at a time")
+        product, idle = await _product_load(load, tenant, options, watched, soak=index == 0)
+        steps = await _stepped(load, tenant, options, idle, what) if options.steps else []
+        measured[name] = (product, Stepped(product.warmup, steps) if steps else None)
+    return measured
 
 
 def _vad() -> VadFigures | str:
@@ -130,6 +206,23 @@ def _word_errors() -> WordErrorFigures | str:
         return f"no espeak-ng speech ({error}); install espeak-ng"
 
 
+def _codec(options: BenchOptions) -> dict[str, CodecBaseline]:
+    codec = {}
+    for name in options.formats:
+        caller_format = FORMATS[name]
+        _say(
+            f"bare codec work and libopus floor of {options.calls} calls x {options.seconds:g} s"
+            f" of {caller_format.title}, in this process"
+        )
+        codec[name] = codec_baseline(
+            caller_format=caller_format,
+            frame_ms=options.frame_ms,
+            calls=options.calls,
+            seconds=options.seconds,
+        )
+    return codec
+
+
 def main(argv: list[str]) -> int:
     options = options_parse(argv)
     signal.signal(signal.SIGTERM, _interrupt)
@@ -140,25 +233,29 @@ def main(argv: list[str]) -> int:
     try:
         _say("setting up: migrations, platform, tenant `bench` and its key")
         tenant = bench_tenant_prepare(calls=options.most_calls)
-        _say(f"bare codec work of {options.calls} calls x {options.seconds:g} s, in this process")
-        codec = codec_baseline(calls=options.calls, seconds=options.seconds)
+        codec = _codec(options)
         _say("VAD false triggers")
         vad = _vad()
         _say("offline speech-to-text word error rate")
         word_errors = _word_errors()
-        _say(f"starting {options.most_calls} PersonaPlex emulators and daphne")
+        _say(f"starting {options.most_calls} PersonaPlex emulators and a Celery worker")
         farm = sidecar_farm_start(processes, options.most_calls)
-        server = daphne_start(processes, sidecar_urls=farm.urls)
-        _say("starting a Celery worker")
-        watched = {
-            SERVER: Watched(server.pid),
+        others = {
             CELERY: Watched(celery_start(processes)),
             FARM: Watched(farm.pid),
             CALLERS: Watched(os.getpid(), descendants=False),
         }
-        measured = asyncio.run(_measure(server, tenant, options, watched))
-        call_ids = [caller.call_id for caller in measured.load.callers if caller.call_id]
-        metrics = stored_metrics(tenant.schema, call_ids)  # daphne up: it may still close calls
+        bridge: dict[str, Stepped] = {}
+        if options.steps:
+            _say(f"starting daphne, the bridge alone (NEXUS_SPEECH_TO_TEXT={BRIDGE_ALONE})")
+            server = daphne_start(processes, sidecar_urls=farm.urls, speech_to_text=BRIDGE_ALONE)
+            watched = {SERVER: Watched(server.pid), **others}
+            bridge = asyncio.run(_bridge_alone(server, tenant, options, watched))
+            processes.stop(server.name)
+        _say(f"starting daphne, the whole product (NEXUS_SPEECH_TO_TEXT={WHOLE_PRODUCT})")
+        server = daphne_start(processes, sidecar_urls=farm.urls, speech_to_text=WHOLE_PRODUCT)
+        watched = {SERVER: Watched(server.pid), **others}
+        product = asyncio.run(_whole_product(server, tenant, options, watched))
     except (BenchError, subprocess.CalledProcessError) as error:
         print(f"bench: {error}", file=sys.stderr)
         return 1
@@ -171,18 +268,18 @@ def main(argv: list[str]) -> int:
         options=options,
         cpus=len(os.sched_getaffinity(0)),
         stale_calls_closed=tenant.stale_calls_closed,
-        warmup=measured.warmup,
-        probes=measured.probes,
-        idle_uss=measured.idle_uss,
-        load=measured.load,
-        bridge={direction: direction_latency(metrics, direction) for direction in DIRECTIONS},
-        metrics_stored=len(metrics),
-        frames_dropped=frames_dropped(metrics),
-        codec=codec,
+        formats=[
+            FormatFigures(
+                caller_format=FORMATS[name],
+                codec=codec[name],
+                product=product[name][0],
+                product_steps=product[name][1],
+                bridge_steps=bridge.get(name),
+            )
+            for name in options.formats
+        ],
         vad=vad,
         word_errors=word_errors,
-        soak=soak_figures(measured.soak, options.soak_minutes) if measured.soak else None,
-        steps=measured.steps,
         wall=time.monotonic() - began,
         logs=str(processes.log_dir),
     )

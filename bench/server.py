@@ -1,5 +1,5 @@
-"""The server under test: one daphne process serving `nexus_project.asgi`, with the sidecar pool,
-and a Celery worker beside it.
+"""The server under test: one daphne process serving `nexus_project.asgi`, with the sidecar pool
+and the speech-to-text it is given, and a Celery worker beside it.
 
 It listens on a free port of 127.0.0.1, with `PERSONAPLEX_URLS` naming the sidecar farm, and is
 ready once it answers an HTTP request (any status).
@@ -16,7 +16,6 @@ from bench.processes import ChildProcesses, free_port
 
 HOST = "127.0.0.1"
 START_SECONDS = 60.0
-NAME = "daphne"
 CELERY = "celery-worker"
 
 
@@ -24,6 +23,7 @@ CELERY = "celery-worker"
 class Server:
     pid: int
     port: int
+    name: str  # among the benchmark's child processes
 
     def call_url(self, query: str) -> str:
         return f"ws://{HOST}:{self.port}/ws/call/?{query}"
@@ -39,18 +39,24 @@ def _answers(port: int) -> bool:
         return False
 
 
-def daphne_start(processes: ChildProcesses, *, sidecar_urls: list[str]) -> Server:
-    """Start daphne as one of `processes`; return once it answers HTTP."""
+def daphne_start(
+    processes: ChildProcesses, *, sidecar_urls: list[str], speech_to_text: str | None = None
+) -> Server:
+    """Start daphne as one of `processes`, with `NEXUS_SPEECH_TO_TEXT=speech_to_text` if given;
+    return once it answers HTTP."""
     port = free_port(HOST)
     env = {**os.environ, "PERSONAPLEX_URLS": ",".join(sidecar_urls)}
+    if speech_to_text is not None:
+        env["NEXUS_SPEECH_TO_TEXT"] = speech_to_text
+    name = f"daphne-stt-{env.get('NEXUS_SPEECH_TO_TEXT', 'offline')}"
     command = [sys.executable, "-m", "nexus_project.serve", "-b", HOST, "-p", str(port)]
-    process = processes.start(NAME, [*command, "nexus_project.asgi:application"], env=env)
+    process = processes.start(name, [*command, "nexus_project.asgi:application"], env=env)
     deadline = time.monotonic() + START_SECONDS
     while not _answers(port):
         if process.poll() is not None or time.monotonic() > deadline:
-            raise processes.failed(NAME, process, f"did not answer within {START_SECONDS:g} s")
+            raise processes.failed(name, process, f"did not answer within {START_SECONDS:g} s")
         time.sleep(0.1)
-    return Server(pid=process.pid, port=port)
+    return Server(pid=process.pid, port=port, name=name)
 
 
 def celery_start(processes: ChildProcesses) -> int:

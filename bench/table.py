@@ -2,18 +2,21 @@
 
 
 class Table:
-    """Rows of label, value, budget and verdict, with sections and notes; at a saturated load
-    level no verdict reads "pass"."""
+    """Rows of label, value, budget and verdict, under headings and sections, with notes; in rows
+    of a saturated load level no verdict reads "pass"."""
 
-    def __init__(self, *, saturated: bool) -> None:
+    def __init__(self, *, saturated: bool = False) -> None:
         self._lines: list[tuple[str, ...] | str] = []
-        self._saturated = saturated
+        self.saturated = saturated  # of the rows to come
+
+    def heading(self, title: str) -> None:
+        self._lines += ["", "", f"== {title}"]
 
     def section(self, title: str) -> None:
         self._lines += ["", f"-- {title}"]
 
     def row(self, label: str, value: str, budget: str = "", verdict: str = "") -> None:
-        if self._saturated:
+        if self.saturated:
             verdict = verdict.replace("pass", "SATURATED")
         self._lines.append((label, value, budget, verdict))
 

@@ -1,38 +1,48 @@
-"""What the simulated callers say: 440 Hz tone bursts and silence, PCM16 at 16 kHz, 20 ms chunks.
+"""What the simulated callers say: 440 Hz tone bursts and silence, as PCM16 at any rate.
 
 `BURST_SECONDS` of tone, then `GAP_SECONDS` of silence, over and over, so both speech-like audio
-(the VAD takes the tone for speech) and silence flow. Each burst starts a chunk, so its onset is
-the first sample of a known chunk.
+(the VAD takes the tone for speech) and silence flow. The period is a whole number of frames of
+every length a caller may declare (10, 20, 40 and 60 ms), so each burst starts a frame and its
+onset is the first sample of a known frame.
 """
 
-from collections.abc import Iterator
 from functools import cache
 
 import numpy as np
 
 from bench.signals import tone
 
-RATE = 16_000
-CHUNK_SECONDS = 0.02
-CHUNK_SAMPLES = round(RATE * CHUNK_SECONDS)
 BURST_SECONDS = 1.5
-GAP_SECONDS = 1.0
+GAP_SECONDS = 1.02
+PERIOD_MS = round((BURST_SECONDS + GAP_SECONDS) * 1000)
 FREQUENCY = 440.0
 AMPLITUDE = 0.3
 
+Chunks = list[tuple[bytes, bool]]  # (frame, whether a burst starts with it)
+
 
 @cache
-def _period() -> tuple[bytes, ...]:
-    """One burst and its gap, as chunks of PCM16 little-endian."""
-    burst = tone(FREQUENCY, BURST_SECONDS, rate=RATE, amplitude=AMPLITUDE)
-    pcm = np.concatenate((burst, np.zeros(round(GAP_SECONDS * RATE), dtype=np.int16)))
-    data = pcm.astype("<i2").tobytes()
-    size = CHUNK_SAMPLES * 2
-    return tuple(data[i : i + size] for i in range(0, len(data), size))
+def period(rate: int) -> np.ndarray:
+    """One burst and its gap, int16 PCM at `rate`."""
+    burst = tone(FREQUENCY, BURST_SECONDS, rate=rate, amplitude=AMPLITUDE)
+    return np.concatenate((burst, np.zeros(round(GAP_SECONDS * rate), dtype=np.int16)))
 
 
-def caller_chunks(seconds: float) -> Iterator[tuple[bytes, bool]]:
-    """`seconds` of the signal as (chunk, whether a burst starts with it)."""
-    period = _period()
-    for index in range(round(seconds / CHUNK_SECONDS)):
-        yield period[index % len(period)], index % len(period) == 0
+def signal(seconds: float, rate: int) -> np.ndarray:
+    """`seconds` of bursts and gaps, int16 PCM at `rate`."""
+    return np.resize(period(rate), round(seconds * rate))
+
+
+def burst_starts(index: int, frame_ms: int) -> bool:
+    """Whether frame `index` of `frame_ms` starts a burst."""
+    return index * frame_ms % PERIOD_MS == 0
+
+
+def caller_chunks(seconds: float, *, rate: int, frame_ms: int) -> Chunks:
+    """`seconds` of the signal as PCM16 little-endian frames of `frame_ms`."""
+    data = signal(seconds, rate).astype("<i2").tobytes()
+    size = rate * frame_ms // 1000 * 2
+    starts = range(0, len(data) - size + 1, size)
+    return [
+        (data[at : at + size], burst_starts(index, frame_ms)) for index, at in enumerate(starts)
+    ]

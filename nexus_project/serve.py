@@ -8,6 +8,9 @@ go on for up to `NEXUS_DRAIN_SECONDS`, and the drain is over as soon as none is 
 call still live then is ended: its caller gets `ended` `server_shutdown`, its row is closed and
 its sidecar freed; then the server stops. (Daphne by itself cancels the calls at once, and
 callers see their socket drop with no word.) A second signal stops the server at once.
+
+Each binary WebSocket message's ASGI event carries `received_at`, the `time.perf_counter()` of
+its arrival at daphne: a call's uplink latency counts from there.
 """
 
 import asyncio
@@ -15,10 +18,12 @@ import logging
 import os
 import signal
 import sys
+import time
 from typing import Any
 
 from daphne.cli import CommandLineInterface
 from daphne.server import Server
+from daphne.ws_protocol import WebSocketProtocol
 from twisted.internet import reactor as installed_reactor
 
 from nexus_project.draining import drain_begin
@@ -79,15 +84,34 @@ async def _drain() -> None:
         logger.warning("live calls still ending after %g s: stopping anyway", END_SECONDS)
 
 
+class ArrivalStampingProtocol(WebSocketProtocol):
+    """Daphne's WebSocket protocol; a binary message's event also says when it arrived."""
+
+    def onMessage(self, payload: bytes, isBinary: bool) -> None:
+        if not isBinary or self.muted:
+            super().onMessage(payload, isBinary)
+            return
+        self.last_ping = time.time()
+        self.application_queue.put_nowait(
+            {"type": "websocket.receive", "bytes": payload, "received_at": time.perf_counter()}
+        )
+
+
 class GracefulServer(Server):
-    """Daphne's server, with `stop_gracefully_on_signals` in place of its signal handling."""
+    """Daphne's server, with `stop_gracefully_on_signals` in place of its signal handling and
+    `ArrivalStampingProtocol` serving its WebSockets."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **{**kwargs, "signal_handlers": False})
 
     def run(self) -> None:
         stop_gracefully_on_signals()
+        # Daphne builds its WebSocket factory in `run`, before the reactor accepts a connection.
+        reactor.callWhenRunning(self._stamp_arrivals)
         super().run()
+
+    def _stamp_arrivals(self) -> None:
+        self.ws_factory.protocol = ArrivalStampingProtocol
 
 
 class GracefulCommandLine(CommandLineInterface):

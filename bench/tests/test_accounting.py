@@ -3,14 +3,20 @@ is waited for."""
 
 import math
 
+import pytest
+
 from bench.bridge_latency import DirectionLatency, frames_dropped
 from bench.caller import ECHO_TAIL_SECONDS, CallerResult, echo_tail
 from bench.drain import QUIET_CPU, quiet
-from bench.echo import ECHO_DELAY, EchoAccount, EchoOnset, echo_account, percentile
+from bench.echo import ECHO_DELAY, EchoAccount, EchoOnset, echo_account, percentile, step_wait
+from bench.figures import Stepped
 from bench.options import options_parse
+from bench.report import served_cpu
 from bench.saturation import Saturation, saturation
 from bench.stepping import Step, sustained_calls
 from bench.table import Table, verdict
+
+CHUNK = 0.02
 
 
 def _echo(sent: float, late: float) -> EchoOnset:
@@ -23,14 +29,14 @@ def _served(index: int = 0, ended_after: float = 0.02) -> CallerResult:
 
 
 def _clean_echo() -> EchoAccount:
-    return echo_account([([0.0, 2.5], [_echo(0.0, 0.03), _echo(2.5, 0.05)])])
+    return echo_account([([0.0, 2.5], [_echo(0.0, 0.03), _echo(2.5, 0.05)])], chunk_seconds=CHUNK)
 
 
 def test_a_burst_that_never_returns_counts_as_lost_and_infinitely_late():
     bursts = [0.0, 2.5, 5.0, 7.5]
     echoes = [_echo(0.0, 0.03), _echo(2.5, 0.04), _echo(7.5, 0.05)]  # the third never came back
 
-    account = echo_account([(bursts, echoes), ([10.0], [])])
+    account = echo_account([(bursts, echoes), ([10.0], [])], chunk_seconds=CHUNK)
 
     assert (account.sent, account.returned, account.lost) == (5, 3, 2)
     assert account.share == 0.6
@@ -38,7 +44,8 @@ def test_a_burst_that_never_returns_counts_as_lost_and_infinitely_late():
     assert round(percentile(account.raw, 50), 3) == 0.05  # the slowest that came back
     assert percentile(account.raw, 99) == math.inf
     assert percentile(account.unframed, 99) == math.inf
-    assert percentile(echo_account([([0.0, 2.5, 5.0], [_echo(0.0, 0.03)])]).raw, 50) == math.inf
+    one_of_three = echo_account([([0.0, 2.5, 5.0], [_echo(0.0, 0.03)])], chunk_seconds=CHUNK)
+    assert percentile(one_of_three.raw, 50) == math.inf
 
 
 def test_percentile_is_one_of_the_values_by_nearest_rank():
@@ -82,8 +89,8 @@ def test_ended_later_than_a_second_after_end_marks_the_level_saturated():
 
 
 def test_lost_bursts_late_echoes_slow_uplink_and_dropped_frames_each_saturate():
-    lost = echo_account([([0.0, 2.5], [_echo(0.0, 0.03)])])
-    late = echo_account([([0.0, 2.5], [_echo(0.0, 0.03), _echo(2.5, 0.35)])])
+    lost = echo_account([([0.0, 2.5], [_echo(0.0, 0.03)])], chunk_seconds=CHUNK)
+    late = echo_account([([0.0, 2.5], [_echo(0.0, 0.03), _echo(2.5, 0.35)])], chunk_seconds=CHUNK)
     slow_uplink = DirectionLatency(
         calls=2, samples=900, p50_ms=3.0, p99_median_ms=15.0, p99_worst_ms=240.0
     )
@@ -145,5 +152,26 @@ def test_sustained_calls_is_the_largest_level_served_before_the_first_saturated_
 
 
 def test_the_most_calls_are_the_calls_asked_for_or_the_highest_step():
-    assert options_parse(["--calls", "3"]).most_calls == 3
+    assert options_parse(["--calls", "3", "--steps", "2"]).most_calls == 3
     assert options_parse(["--calls", "3", "--steps", "8,2"]).most_calls == 8
+
+
+def test_a_level_reads_its_daphne_cpu_against_the_bare_codec_only_where_it_was_served():
+    served, full = Saturation([]), Saturation(["1 of 8 calls failed"])
+
+    def stepped(*steps: Step) -> Stepped:
+        return Stepped(CallerResult(0), list(steps))
+
+    assert served_cpu(stepped(Step(2, served, 1.0), Step(4, served, 1.2))) == 1.2
+    assert served_cpu(stepped(Step(2, served, 1.0), Step(4, full, 0.7))) == 1.0
+    assert served_cpu(stepped(Step(2, full, 0.7))) is None
+    assert served_cpu(None) is None
+
+
+def test_the_wait_for_the_emulators_step_is_whole_chunks_after_the_onsets():
+    step = 1920  # samples: 80 ms at 24 kHz
+
+    assert step_wait(step, chunk_seconds=0.02) == pytest.approx(0.06)  # 3 more chunks
+    assert step_wait(step, chunk_seconds=0.04) == pytest.approx(0.04)
+    assert step_wait(960, chunk_seconds=0.04) == 0.0  # the onset's chunk completed the step
+    assert step_wait(1, chunk_seconds=0.02) == 0.0

@@ -22,7 +22,7 @@ from nexus_project.metrics import SPEECH_SEGMENTS_DROPPED
 from voice.audio.base import PCM_RATE
 from voice.call.clock import CallClock
 from voice.call.speech_segments import SpeechSegment, SpeechSegmenter
-from voice.speech.stt import SpeechContext, SpeechToText
+from voice.speech.stt import NoSpeechToText, SpeechContext, SpeechToText
 from voice.speech.vad import SpeechStarted, VoiceActivityDetector
 
 logger = logging.getLogger(__name__)
@@ -45,7 +45,9 @@ class CallerTurns:
         on_utterance: Utterance,
         queue_limit: int = QUEUE_LIMIT,
     ) -> None:
+        self._detector = detector
         self._segmenter = SpeechSegmenter(detector)
+        self._deaf = isinstance(stt, NoSpeechToText)  # no segment to cut: onsets only
         self._stt = stt
         self._speech = speech
         self._clock = clock
@@ -57,11 +59,13 @@ class CallerTurns:
         self._worker = asyncio.create_task(self._transcribe_all(), name="caller-turns")
 
     async def audio(self, pcm: np.ndarray) -> None:
-        """Feed the caller's decoded audio (PCM24k)."""
-        for item in self._segmenter.feed(pcm):
+        """Feed the caller's decoded audio (PCM24k); to a provider that hears nothing, only the
+        speech onsets (barge-in) are looked for."""
+        items = self._detector.feed(pcm) if self._deaf else self._segmenter.feed(pcm)
+        for item in items:
             if isinstance(item, SpeechStarted):
                 await self._on_speech_start()
-            else:
+            elif isinstance(item, SpeechSegment):
                 self._enqueue(item)
 
     def _enqueue(self, segment: SpeechSegment) -> None:

@@ -5,14 +5,18 @@ per turn of the event loop: behind a backlog of audio, the caller's `end` would 
 frame sent before it. `audio_taken_at_once` reads the socket for the consumer instead: each read
 takes every audio frame already queued, at once (without yielding to the loop), to `take` (the
 call's caller-audio stage: a bounded queue whose oldest frame goes when it is full), and returns
-the first other message, or a frame `take` declined, to be dispatched as usual.
+the first other message, or a frame `take` declined, to be dispatched as usual. Each frame goes
+with the `time.perf_counter()` of its arrival: the server's stamp (`received_at`, set by
+`nexus_project.serve`), or now when the event has none.
 """
 
+import time
 from collections.abc import Callable
+from typing import Any, cast
 
 from asgiref.typing import ASGIReceiveCallable, ASGIReceiveEvent
 
-TakeAudio = Callable[[bytes], bool]  # a frame of caller audio: True when taken
+TakeAudio = Callable[[bytes, float], bool]  # caller audio, when it arrived: True when taken
 
 
 def audio_taken_at_once(receive: ASGIReceiveCallable, take: TakeAudio) -> ASGIReceiveCallable:
@@ -22,7 +26,13 @@ def audio_taken_at_once(receive: ASGIReceiveCallable, take: TakeAudio) -> ASGIRe
         while True:
             message = await receive()
             audio = message.get("bytes") if message["type"] == "websocket.receive" else None
-            if audio is None or not take(audio):
+            if audio is None or not take(audio, _arrival(message)):
                 return message
 
     return receive_past_audio
+
+
+def _arrival(message: ASGIReceiveEvent) -> float:
+    """When the server received `message` (`time.perf_counter()`), or now if it did not say."""
+    stamp = cast(dict[str, Any], message).get("received_at")
+    return stamp if stamp is not None else time.perf_counter()

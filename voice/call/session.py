@@ -119,11 +119,12 @@ class CallSession:
         self._voice.caller_audio.start()
         self._tasks.append(background_task(self._voice.engines.run(), f"voice-{self.call_id}"))
 
-    def caller_audio(self, data: bytes) -> bool:
-        """A frame of caller audio: queued, to be decoded and heard in order; False in text mode."""
+    def caller_audio(self, data: bytes, received_at: float) -> bool:
+        """A frame of caller audio, received at `received_at` (`time.perf_counter()`): queued, to
+        be decoded and heard in order; False in text mode."""
         if self._voice is None:
             return False
-        self._voice.caller_audio.put(data)
+        self._voice.caller_audio.put(data, received_at)
         return True
 
     async def caller_text(self, text: str) -> None:

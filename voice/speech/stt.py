@@ -11,7 +11,7 @@ from typing import Protocol
 
 import numpy as np
 
-PROVIDERS = ("offline", "gemini")
+PROVIDERS = ("offline", "gemini", "none")
 
 
 @dataclass(frozen=True)
@@ -32,9 +32,18 @@ class SpeechToText(Protocol):
         ...
 
 
+class NoSpeechToText:
+    """Hears nothing ("none"): for measuring the voice bridge alone."""
+
+    async def transcribe(self, pcm: np.ndarray, context: SpeechContext = ANYTHING) -> str:
+        return ""
+
+
 def speech_to_text(name: str = "offline") -> SpeechToText:
-    """The provider called ``name``: "offline" (pocketsphinx, no network) or "gemini" (Gemini's
-    audio input, built from the GEMINI_* settings, one per process)."""
+    """The provider called ``name``: "offline" (pocketsphinx, no network), "gemini" (Gemini's
+    audio input, built from the GEMINI_* settings, one per process) or "none" (no text)."""
+    if name == "none":
+        return NoSpeechToText()
     if name == "offline":
         # Imported here: only a process that transcribes pays for pocketsphinx.
         from voice.speech.pocketsphinx_stt import PocketsphinxSpeechToText

@@ -14,7 +14,7 @@ from voice.audio.base import PCM_RATE
 from voice.call.caller_turns import CallerTurns
 from voice.call.speech_segments import PAD_SECONDS
 from voice.speech.pocketsphinx_stt import PocketsphinxSpeechToText
-from voice.speech.stt import ANYTHING, SpeechContext
+from voice.speech.stt import ANYTHING, SpeechContext, speech_to_text
 from voice.speech.vad import VoiceActivityDetector
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(120)]
@@ -120,3 +120,14 @@ async def test_a_saturated_recognizer_drops_the_oldest_segments_and_never_holds_
     assert [text for text, _, _ in turns.heard] == ["0.3 s", "0.7 s", "0.8 s", "0.9 s", "1.0 s"]
     dropped = [r for r in caplog.records if "dropped untranscribed" in r.getMessage()]
     assert len(dropped) == 3
+
+
+async def test_with_no_speech_to_text_only_the_speech_onsets_are_looked_for():
+    turns = Turns(speech_to_text("none"))
+
+    await turns.say(np.concatenate([silence(0.3), tone(440, 1.0, amplitude=0.4), silence(1.0)]))
+    await turns.say(np.concatenate([tone(440, 1.0, amplitude=0.4), silence(0.2)]))
+    await turns.turns.close()
+
+    assert turns.speech_starts == 2  # barge-in still hears the caller
+    assert turns.heard == []

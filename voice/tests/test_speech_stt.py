@@ -7,7 +7,7 @@ import pytest
 
 from bench.speech import noise, silence, speak
 from voice.speech.pocketsphinx_stt import PocketsphinxSpeechToText, decode
-from voice.speech.stt import speech_to_text
+from voice.speech.stt import NoSpeechToText, speech_to_text
 
 # Of espeak-ng's voices, pocketsphinx's US English model understands the "f5" variant best.
 VOICE = "en-us+f5"
@@ -81,5 +81,6 @@ async def test_the_event_loop_keeps_running_while_transcribing(stt):
 
 def test_factory_gives_the_offline_provider_and_refuses_unknown_names():
     assert isinstance(speech_to_text("offline"), PocketsphinxSpeechToText)
+    assert isinstance(speech_to_text("none"), NoSpeechToText)
     with pytest.raises(ValueError, match="unknown speech-to-text provider"):
         speech_to_text("nope")
