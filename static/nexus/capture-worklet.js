@@ -1,7 +1,7 @@
 /* Nexus widget: microphone capture (AudioWorklet).
  * Downmixes every input channel to mono (Chromium hands the worklet 2 channels even for a mono
- * track) and posts one frame of signed 16-bit PCM per 20 ms at the context's sample rate, with
- * the frame's RMS level for the caller's level meter. */
+ * track) and posts one frame of signed 16-bit PCM of `frameSamples` (20 ms unless told) at the
+ * context's sample rate, with the frame's RMS level for the caller's level meter. */
 class NexusCapture extends AudioWorkletProcessor {
   constructor(options) {
     super();

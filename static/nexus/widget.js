@@ -55,6 +55,7 @@
     error: "The call ended because of a problem on our side.",
   };
   var MAX_RECONNECTS = 5;
+  var FRAME_MS = 40; // microphone audio per message: half the messages of 20 ms frames
   var MAX_BUFFERED = 256 * 1024; // bytes waiting in the socket: past this, drop mic frames
 
   var debug = {
@@ -65,6 +66,7 @@
     mode: null,
     sampleRate: null,
     sentFrames: 0,
+    sentBytes: 0,
     droppedFrames: 0,
     audioBytes: 0,
     playback: { received: 0, played: 0, queued: 0, underruns: 0, flushes: 0, dropped: 0 },
@@ -429,7 +431,7 @@
         audio.capture = new AudioWorkletNode(ctx, "nexus-capture", {
           numberOfOutputs: 1,
           outputChannelCount: [1],
-          processorOptions: { frameSamples: Math.round(ctx.sampleRate / 50) },
+          processorOptions: { frameSamples: Math.round((ctx.sampleRate * FRAME_MS) / 1000) },
         });
         audio.capture.port.onmessage = onCapture;
         audio.capture.connect(ctx.destination); // outputs silence; keeps the node pulled
@@ -514,6 +516,7 @@
     }
     c.ws.send(event.data.pcm);
     debug.sentFrames += 1;
+    debug.sentBytes += event.data.pcm.byteLength;
   }
 
   function onPlayback(event) {
@@ -571,6 +574,7 @@
       params.set("format", "pcm16");
       params.set("rate", String(audio.ctx.sampleRate));
       params.set("out", "pcm16");
+      params.set("frame_ms", String(FRAME_MS));
     }
     params.set("mode", mode);
     var ws;

@@ -75,11 +75,23 @@ def join_pcm(parts: list[np.ndarray]) -> np.ndarray:
 
 
 class PcmResampler:
-    """Any PyAV audio frames -> PCM24k, streaming: the filter state spans calls, so no clicks."""
+    """Any PyAV audio frames -> PCM24k, streaming: the filter state spans calls, so no clicks.
+
+    The filter's delay comes out once, as silence before the first frame's audio: from then on
+    every frame gives its whole length at once (20 ms in, 20 ms out), so the stages after it
+    never wait for a few samples of the next frame to complete one of their own.
+    """
 
     def __init__(self) -> None:
         self._resampler = av.AudioResampler(format="s16", layout="mono", rate=PCM_RATE)
+        self._started = False
 
     def convert(self, frame: av.AudioFrame | None) -> np.ndarray:
         """Resample one frame; ``None`` drains the filter at the end of the stream."""
-        return join_pcm([f.to_ndarray().reshape(-1) for f in self._resampler.resample(frame)])
+        pcm = join_pcm([f.to_ndarray().reshape(-1) for f in self._resampler.resample(frame)])
+        if frame is not None and not self._started:
+            self._started = True
+            delay = frame.samples * PCM_RATE // frame.sample_rate - len(pcm)
+            if delay > 0:
+                pcm = np.concatenate((np.zeros(delay, dtype=np.int16), pcm))
+        return pcm

@@ -1,12 +1,12 @@
 """Caller audio in: a bounded queue of the caller's frames, decoded in order, bad audio handled.
 
 Frames wait in a queue of their own, so control messages (text, end, ping) never wait behind
-audio; when the server falls more than `BACKLOG_FRAMES` behind, the oldest frame is dropped and
-counted, and a hang-up drops every frame still queued (`drop_queued`). Each frame is decoded to
-PCM24k and handed on with the time it reached the call (the bridge's uplink latency counts from
-there). Undecodable audio is reported as `bad_audio` at most once every
-`BAD_AUDIO_REPORT_SECONDS`; after `BAD_AUDIO_END_SECONDS` of nothing else the call is asked to
-end. One failing frame is logged and the call keeps listening.
+audio; when the server falls more than `BACKLOG_SECONDS` behind (counted in frames of the length
+the caller declared), the oldest frame is dropped and counted, and a hang-up drops every frame
+still queued (`drop_queued`). Each frame is decoded to PCM24k and handed on with the time it
+reached the call (the bridge's uplink latency counts from there). Undecodable audio is reported as
+`bad_audio` at most once every `BAD_AUDIO_REPORT_SECONDS`; after `BAD_AUDIO_END_SECONDS` of
+nothing else the call is asked to end. One failing frame is logged and the call keeps listening.
 """
 
 import asyncio
@@ -16,19 +16,24 @@ from collections.abc import Awaitable, Callable
 
 import numpy as np
 
-from voice.audio.base import AudioDecodeError, CallerDecoder
+from voice.audio.base import PCM_RATE, AudioDecodeError, CallerDecoder
 from voice.call.protocol import Message, error_message
 from voice.models import EndReason
 from voice.recording.recorder import CallRecorder
 
 logger = logging.getLogger(__name__)
 
-BACKLOG_FRAMES = 100  # caller frames waiting to be heard: 2 s of 20 ms frames
+BACKLOG_SECONDS = 2.0  # caller audio waiting to be heard
 DRAIN_SECONDS = 2.0  # at the end, how long the frames already received may take
 BAD_AUDIO_REPORT_SECONDS = 1.0  # at most one `bad_audio` error a second
 BAD_AUDIO_END_SECONDS = 5.0  # undecodable audio for this long ends the call
 
 Hear = Callable[[np.ndarray, float], Awaitable[None]]  # decoded PCM24k, when its frame came
+
+
+def backlog_frames(frame_ms: int) -> int:
+    """How many caller frames of `frame_ms` wait at most: `BACKLOG_SECONDS` of audio."""
+    return round(BACKLOG_SECONDS * 1000 / frame_ms)
 
 
 class CallerAudioIn:
@@ -41,6 +46,7 @@ class CallerAudioIn:
         send_json: Callable[[Message], Awaitable[None]],
         end_call: Callable[[EndReason], None],
         recorder: CallRecorder | None = None,
+        frame_ms: int = 20,
     ) -> None:
         self._call_id = call_id
         self._decoder = decoder
@@ -48,7 +54,11 @@ class CallerAudioIn:
         self._send_json = send_json
         self._end_call = end_call
         self._recorder = recorder
-        self._queue: asyncio.Queue[tuple[bytes, float] | None] = asyncio.Queue(BACKLOG_FRAMES)
+        self._queue: asyncio.Queue[tuple[bytes, float] | None] = asyncio.Queue(
+            backlog_frames(frame_ms)
+        )
+        self._frame_samples = PCM_RATE * frame_ms // 1000
+        self._aligned = False
         self._task: asyncio.Task | None = None
         self._bad_since: float | None = None
         self._bad_reported = 0.0
@@ -57,9 +67,9 @@ class CallerAudioIn:
     def start(self) -> None:
         self._task = asyncio.create_task(self._decode_all(), name=f"hear-{self._call_id}")
 
-    def put(self, data: bytes) -> None:
-        """Queue a frame of caller audio, as received now."""
-        self._put((data, time.perf_counter()))
+    def put(self, data: bytes, received_at: float) -> None:
+        """Queue a frame of caller audio, received at `received_at` (`time.perf_counter()`)."""
+        self._put((data, received_at))
 
     def _put(self, item: tuple[bytes, float] | None) -> None:
         if self._queue.full():
@@ -98,9 +108,23 @@ class CallerAudioIn:
             return
         self._bad_since = None
         if len(pcm):
+            pcm = self._frame_aligned(pcm)
             if self._recorder is not None:
                 self._recorder.caller_audio(pcm, received_at)
             await self._hear(pcm, received_at)
+
+    def _frame_aligned(self, pcm: np.ndarray) -> np.ndarray:
+        """The first audio with silence in front to a whole number of the caller's frames.
+
+        A decoder's first output can be short (an Opus decoder drops the codec's pre-skip): the
+        frames after it would then each end partway through one of the voice engine's frames,
+        and every one would wait in its encoder for the next. Aligned once, they never wait.
+        """
+        if self._aligned:
+            return pcm
+        self._aligned = True
+        short = -len(pcm) % self._frame_samples
+        return np.concatenate((np.zeros(short, dtype=np.int16), pcm)) if short else pcm
 
     async def _bad_audio(self, error: AudioDecodeError) -> None:
         now = time.monotonic()

@@ -187,6 +187,7 @@ def _voice_stages(
         tools=tools,
         history=transcript.turns,
         end_call=end_request,
+        frame_ms=params.frame_ms,
     )
     engine = EngineName(access.agent.voice_engine)
     switch = EngineSwitch(
@@ -201,6 +202,7 @@ def _voice_stages(
         send_json=outbox.send_json,
         end_call=end_request,
         recorder=recorder,
+        frame_ms=params.frame_ms,
     )
     cleanups: list[Cleanup] = [engines.aclose]
     if recorder is not None:

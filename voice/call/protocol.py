@@ -21,6 +21,10 @@ from voice.models import CallMode, EndReason
 MAX_BINARY_BYTES = 64 * 1024
 MAX_TEXT_BYTES = 8 * 1024
 MAX_TYPED_CHARS = 2000
+# The caller's audio frame lengths (the Opus frame sizes from 10 ms): the bridge encodes to the
+# sidecar in frames of the same length, one packet per caller frame.
+FRAME_MS_CHOICES = (10, 20, 40, 60)
+DEFAULT_FRAME_MS = 20
 
 Message = dict[str, Any]  # a JSON message to the caller
 _ASCII_DIGITS = re.compile(r"[0-9]{1,9}")
@@ -73,6 +77,7 @@ class CallParams:
     rate: int
     out: str
     mode: CallMode
+    frame_ms: int = DEFAULT_FRAME_MS
 
 
 def params_parse(query_string: bytes) -> CallParams:
@@ -90,6 +95,9 @@ def params_parse(query_string: bytes) -> CallParams:
         raise CallRefused(
             CloseCode.BAD_PARAMETER, f"rate must be an integer in {MIN_RATE}..{MAX_RATE}"
         )
+    frame_text = query.get("frame_ms", str(DEFAULT_FRAME_MS))
+    if frame_text not in {str(ms) for ms in FRAME_MS_CHOICES}:
+        raise CallRefused(CloseCode.BAD_PARAMETER, f"frame_ms must be one of {FRAME_MS_CHOICES}")
     key, agent = query.get("key") or None, query.get("agent") or None
     if not key and not agent:
         raise CallRefused(CloseCode.BAD_KEY, "key is required")
@@ -100,6 +108,7 @@ def params_parse(query_string: bytes) -> CallParams:
         rate=int(rate_text),
         out=query.get("out", "pcm16"),
         mode=CallMode(query.get("mode", CallMode.VOICE)),
+        frame_ms=int(frame_text),
     )
 
 
@@ -160,6 +169,7 @@ def session_message(
     audio_in = {
         "format": params.format,
         "rate": params.rate if params.format == "pcm16" else OPUS_RATE,
+        "frame_ms": params.frame_ms,
     }
     return {
         "type": "session",

@@ -44,6 +44,7 @@ class EngineParts:
     tools: ToolRunner
     history: Callable[[], list[Turn]]
     end_call: Callable[[EndReason], None]
+    frame_ms: int = 20  # the caller's audio frames (the `frame_ms` it declared)
     _redis: list[Redis] = field(default_factory=list)  # the sidecar pool's, once built
 
     def build(self, name: EngineName, listener: EngineListener) -> VoiceEngine:
@@ -71,6 +72,7 @@ class EngineParts:
             settings=sidecars,
             listener=listener,
             caller_turns=self._caller_turns(listener),
+            frame_ms=self.frame_ms,
         )
 
     def _gemini_live(self, listener: EngineListener) -> VoiceEngine:

@@ -2,10 +2,11 @@
 
 One engine per call. It leases a sidecar session from the pool, opens the link (nothing is sent
 before the handshake), then streams: the caller's audio is encoded to one Ogg/Opus stream per
-sidecar session, kept continuous at real-time pace with silence (the sidecar only steps on
-input); the sidecar's pages are decoded and handed to the call with its word pieces. PersonaPlex
-neither transcribes the caller nor calls tools: the call's speech-to-text hears the caller
-(`CallerTurns`) and the text agent supervises beside the voice (`acts` is False). When the
+sidecar session, sent a model step at a time (`voice.sidecar.steps`) and kept continuous at
+real-time pace with silence (the sidecar only steps on input); the sidecar's pages are decoded
+and handed to the call with its word pieces. PersonaPlex neither transcribes the caller nor
+calls tools: the call's speech-to-text hears the caller (`CallerTurns`) and the text agent
+supervises beside the voice (`acts` is False). When the
 sidecar is busy, unreachable, still loading, slow to hand-shake or drops, the call is told and
 the engine retries with backoff until the call ends; a busy pool is tried again as soon as any
 lease is released.
@@ -29,10 +30,13 @@ from voice.engines.base import EngineListener, EngineName, EnginePersona
 from voice.sidecar.errors import SidecarError
 from voice.sidecar.link import AgentAudioPage, SidecarLink
 from voice.sidecar.pool import SidecarEntry, SidecarLease, SidecarPool
+from voice.sidecar.steps import StepBatch
 
 logger = logging.getLogger(__name__)
 
-FRAME_SAMPLES = PCM_RATE // 50  # 20 ms, the Opus frame the encoder uses
+# The sidecar's input is encoded at this libopus complexity: a speech model listens, not a person,
+# and it costs about half the CPU of the best quality (10).
+SIDECAR_COMPLEXITY = 5
 PACE_SLACK_SECONDS = 0.06  # how far the stream may lag real time before silence fills it
 CALLER_QUIET_SECONDS = 0.2  # no caller audio for this long: the caller is quiet, not late
 MAX_FILL_SECONDS = 1.0
@@ -61,8 +65,10 @@ class PersonaPlexEngine:
         settings: SidecarSettings,
         listener: EngineListener,
         caller_turns: CallerTurns,
+        frame_ms: int = 20,
     ) -> None:
         self._call_id = persona.call_id
+        self._frame_ms = frame_ms  # the caller's frames: the sidecar gets Opus frames as long
         self._voice_id = persona.voice_id
         self._text_prompt = persona.text_prompt
         self._pool = pool
@@ -71,6 +77,7 @@ class PersonaPlexEngine:
         self._caller_turns = caller_turns
         self._link: SidecarLink | None = None
         self._encoder: OggOpusStreamEncoder | None = None
+        self._steps = StepBatch()
         self._stream_start = 0.0
         self._stream_samples = 0
         self._caller_audio_at = 0.0
@@ -155,7 +162,9 @@ class PersonaPlexEngine:
 
     async def _serve(self, link: SidecarLink, keeper: asyncio.Task) -> None:
         """Stream both ways until the link ends, or the lease is lost."""
-        self._encoder, self._stream_samples = OggOpusStreamEncoder(), 0
+        self._encoder = OggOpusStreamEncoder(frame_ms=self._frame_ms, complexity=SIDECAR_COMPLEXITY)
+        self._steps = StepBatch()
+        self._stream_samples = 0
         self._stream_start = time.monotonic()
         self._link = link
         tasks = [
@@ -172,15 +181,15 @@ class PersonaPlexEngine:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def caller_audio(self, pcm: np.ndarray, *, received_at: float) -> None:
-        """Send the caller's audio (PCM24k) to the sidecar at once, if it is live, and to the
-        call's speech-to-text.
+        """Send the caller's audio (PCM24k) to the sidecar, if it is live, as soon as it completes
+        a model step (`voice.sidecar.steps`), and to the call's speech-to-text.
 
         `received_at` (`time.perf_counter()`) is when its frame reached the call: the uplink
-        latency covers decoding it too.
+        latency, from there to the sidecar, covers decoding it too. It is taken for the frames
+        that complete a step: the sidecar could not step before they came.
         """
         self._caller_audio_at = time.monotonic()
-        if self._link is not None:
-            await self._send(pcm)
+        if self._link is not None and await self._send(pcm):
             self.uplink_latency.add(time.perf_counter() - received_at)
         await self._caller_turns.audio(pcm)
 
@@ -193,13 +202,16 @@ class PersonaPlexEngine:
             "downlink_latency": self.downlink_latency.summary(),
         }
 
-    async def _send(self, pcm: np.ndarray) -> None:
+    async def _send(self, pcm: np.ndarray) -> bool:
+        """Encode `pcm` into the stream; whether a step's pages went to the sidecar."""
         link, encoder = self._link, self._encoder
         if link is None or encoder is None:
-            return
+            return False
         self._stream_samples += len(pcm)
-        for page in encoder.encode(pcm):
-            await link.send_audio(page)
+        step = self._steps.add(encoder.encode(pcm), encoder.encoded_samples)
+        if step is not None:
+            await link.send_audio(step)
+        return step is not None
 
     async def _pace(self) -> None:
         """Fill the stream with silence while the caller sends nothing (muted, typing, a gap).
@@ -207,19 +219,22 @@ class PersonaPlexEngine:
         Only a quiet caller is filled in: audio that is merely late (a busy server, a slow
         network) is still on its way, and silence on top of it would add work when there is
         least time for it. A backlog over `MAX_FILL_SECONDS` is dropped, not encoded: the
-        sidecar runs on what it receives, not on the clock.
+        sidecar runs on what it receives, not on the clock. While the caller's audio flows, it
+        wakes only when the caller could have fallen quiet.
         """
-        silence = np.zeros(FRAME_SAMPLES, dtype=np.int16)
+        frame = PCM_RATE * self._frame_ms // 1000
+        silence = np.zeros(frame, dtype=np.int16)
         while True:
             now = time.monotonic()
-            if now - self._caller_audio_at >= CALLER_QUIET_SECONDS:
+            quiet_from = self._caller_audio_at + CALLER_QUIET_SECONDS
+            if now >= quiet_from:
                 due = (now - self._stream_start - PACE_SLACK_SECONDS) * PCM_RATE
                 backlog = due - self._stream_samples
                 if backlog > MAX_FILL_SECONDS * PCM_RATE:
-                    self._stream_start += (backlog - FRAME_SAMPLES) / PCM_RATE
-                while self._stream_samples + FRAME_SAMPLES <= due:
+                    self._stream_start += (backlog - frame) / PCM_RATE
+                while self._stream_samples + frame <= due:
                     await self._send(silence)
-            await asyncio.sleep(FRAME_SAMPLES / PCM_RATE)
+            await asyncio.sleep(max(quiet_from - now, frame / PCM_RATE))
 
     async def _receive(self, link: SidecarLink) -> None:
         decoder = OggOpusStreamDecoder()

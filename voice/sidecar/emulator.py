@@ -35,13 +35,13 @@ import sphn
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from voice.audio.base import PCM_RATE
-from voice.sidecar.protocol import HANDSHAKE, MessageKind, encode
+from voice.sidecar.protocol import HANDSHAKE, STEP_SAMPLES, MessageKind, encode
 from voice.sidecar.voices import VOICE_IDS
 
 logger = logging.getLogger(__name__)
 
 SAMPLE_RATE = PCM_RATE  # PersonaPlex speaks 24 kHz, the rate of PCM inside Nexus
-FRAME_SAMPLES = 1920  # one model step: 80 ms at 24 kHz
+FRAME_SAMPLES = STEP_SAMPLES  # one model step: 80 ms at 24 kHz
 SPOKEN_WORD = " echo"
 POLL_SECONDS = 0.001  # sphn decodes on its own thread; poll it like the real server does
 

@@ -138,7 +138,7 @@ class SidecarLink:
         return self._ws.closed
 
     async def send_audio(self, ogg: bytes) -> None:
-        """Send bytes of the caller's Ogg/Opus stream (one page per call, in order)."""
+        """Send bytes of the caller's Ogg/Opus stream (whole pages, in order) as one message."""
         if self._ws.closed:
             raise SidecarClosed("the sidecar link is closed", close_code=self._ws.close_code)
         try:

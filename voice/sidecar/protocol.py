@@ -7,6 +7,7 @@ from enum import IntEnum
 
 from voice.sidecar.errors import SidecarError
 
+STEP_SAMPLES = 1920  # the model steps once per 80 ms of input at 24 kHz ("Audio")
 TEXT_PROMPT_MAX_CHARS = 1000  # the official UI's cap of `text_prompt`; loading time grows with it
 
 

@@ -53,6 +53,12 @@ class Resampler24kTo16k:
         self._history = buffer[len(buffer) - 2 * HALF_WIDTH :]
         return np.clip(np.rint(out), -32768, 32767).astype(np.int16)
 
+    def skip(self, pcm: np.ndarray) -> None:
+        """Pass over ``pcm`` without resampling it: what follows resamples exactly as if it had
+        been (the filter's history is only the last input samples)."""
+        tail = np.asarray(pcm[-2 * HALF_WIDTH :], dtype=np.float32)
+        self._history = np.concatenate((self._history, tail))[-2 * HALF_WIDTH :]
+
 
 def resample_24k_to_16k(pcm: np.ndarray) -> np.ndarray:
     """Resample a whole PCM24k clip to 16 kHz, time-aligned (the filter delay removed)."""

@@ -82,12 +82,12 @@ class VoiceActivityDetector:
         if not usable:
             return []
         frames = samples[:usable].reshape(-1, FRAME_SAMPLES)
-        # The resampler runs on every frame, quiet or not, so its filter history stays continuous.
-        frames_16k = self._resampler.process(samples[:usable]).reshape(len(frames), -1)
         levels = np.sqrt(np.mean(np.square(frames, dtype=np.float32), axis=1))
+        loud = levels >= self._min_rms
+        frames_16k = self._resampled(samples[:usable], loud.any())
         events: list[VadEvent] = []
-        for level, frame_16k in zip(levels, frames_16k, strict=True):
-            voiced = level >= self._min_rms and self._vad.is_speech(frame_16k.tobytes(), OUT_RATE)
+        for index, is_loud in enumerate(loud):
+            voiced = bool(is_loud) and self._vad.is_speech(frames_16k[index].tobytes(), OUT_RATE)
             self._frames_done += 1
             self._run = self._run + 1 if voiced != self._speaking else 0
             if self._run >= (self._end_frames if self._speaking else self._start_frames):
@@ -95,3 +95,11 @@ class VoiceActivityDetector:
                 at_ms = self._frames_done * FRAME_MS
                 events.append(SpeechStarted(at_ms) if self._speaking else SpeechEnded(at_ms))
         return events
+
+    def _resampled(self, samples: np.ndarray, needed: bool) -> np.ndarray:
+        """`samples` at 16 kHz, one row per frame, when `needed` (a frame is over the energy
+        floor, so webrtcvad hears it); else an empty array: quiet audio is not resampled."""
+        if not needed:
+            self._resampler.skip(samples)
+            return np.zeros((0, 0), dtype=np.int16)
+        return self._resampler.process(samples).reshape(len(samples) // FRAME_SAMPLES, -1)

@@ -102,6 +102,23 @@ def test_first_20ms_give_the_headers_and_one_audio_page():
     assert audio["granule"] == 960  # 20 ms in the 48 kHz units of RFC 7845
 
 
+def test_40ms_frames_leave_as_one_40ms_packet_each_and_decode_back():
+    encoder = OggOpusStreamEncoder(frame_ms=40, complexity=5)
+    signal = tone(440, 0.4)
+
+    pages = [
+        page
+        for start in range(0, len(signal), 960)
+        for page in (encoder.encode(signal[start : start + 960]))
+    ]
+
+    audio = [parse_page(page) for page in pages[2:]]
+    assert len(audio) == 10  # one page per 40 ms fed, at once
+    assert [page["granule"] for page in audio] == [1920 * (n + 1) for n in range(10)]
+    decoded = OggOpusStreamDecoder().decode(b"".join(pages))
+    assert dominant_frequency(decoded[4800:]) == pytest.approx(440, abs=5)
+
+
 def test_every_20ms_leave_at_once_one_packet_per_page():
     # Given audio fed in chunks that do not line up with 20 ms frames
     encoder = OggOpusStreamEncoder(serial=1234)

@@ -72,3 +72,16 @@ def test_pcm16_output_is_24k_little_endian_bytes():
     assert messages == [pcm.astype("<i2").tobytes()]
     assert encoder.encode(np.zeros(0, dtype=np.int16)) == []
     assert encoder.flush() == []
+
+
+@pytest.mark.parametrize(("rate", "frame_ms"), [(16_000, 20), (16_000, 40), (48_000, 20)])
+def test_every_frame_comes_out_whole_at_once(rate, frame_ms):
+    # Given frames of a caller's audio, resampled to 24 kHz
+    samples = rate * frame_ms // 1000
+    data = tone(440, 0.4, rate).astype("<i2").tobytes()
+    decoder = caller_decoder("pcm16", rate)
+
+    # Then each frame gives its whole length at once, the first one included (the filter's delay
+    # comes out as silence before it), so an encoder of frames as long never waits for the next
+    lengths = [decoder.decode(data[i : i + 2 * samples]) for i in range(0, len(data), 2 * samples)]
+    assert {len(pcm) for pcm in lengths} == {PCM_RATE * frame_ms // 1000}

@@ -11,7 +11,7 @@ from channels.testing import HttpCommunicator
 
 from nexus_project import loop_lag
 from nexus_project.asgi import application
-from voice.call.caller_audio import BACKLOG_FRAMES
+from voice.call.caller_audio import backlog_frames
 from voice.call.engine_switch import EngineSwitch
 from voice.tests.calls import sidecars
 from voice.tests.conftest import JOES_ORIGIN, call, stored_call
@@ -86,7 +86,7 @@ async def test_end_after_a_burst_of_audio_drops_the_audio_not_yet_heard(joes_key
         await hear(self, pcm, received_at=received_at)
 
     monkeypatch.setattr(EngineSwitch, "caller_audio", hear_in_real_time)
-    sent = 5 * BACKLOG_FRAMES
+    sent = 5 * backlog_frames(20)
     async with sidecars(), call(f"key={joes_key.key}", origin=JOES_ORIGIN) as caller:
         call_id = (await caller.receive())["call_id"]
         await caller.receive_until("ready", timeout=30)
@@ -109,4 +109,4 @@ async def test_end_after_a_burst_of_audio_drops_the_audio_not_yet_heard(joes_key
     assert ended == {"type": "ended", "reason": "caller_hangup"}
     assert row.end_reason == "caller_hangup"
     assert len(heard) + dropped == sent
-    assert len(heard) < BACKLOG_FRAMES  # not even the queue's worth was heard before the end
+    assert len(heard) < backlog_frames(20)  # not even the queue's worth was heard before the end

@@ -75,6 +75,8 @@ async def assert_refused(query: str, code: int, origin: str | None = JOES_ORIGIN
         "rate=%D9%A3%D9%A0%D9%A0%D9%A0%D9%A0",  # 30000 in Arabic-Indic digits
         "rate=+16000",
         "rate=%FF",  # not UTF-8
+        "frame_ms=30",  # not an Opus frame length
+        "frame_ms=abc",
     ],
 )
 async def test_malformed_parameter_is_refused_with_4400(joes_key, extra):
@@ -129,14 +131,15 @@ async def test_concurrent_call_limit_is_refused_with_4429(joes_key):
 
 
 async def test_session_is_the_first_message(joes_key):
-    async with call(f"key={joes_key.key}&format=pcm16&rate=16000", origin=JOES_ORIGIN) as caller:
+    query = f"key={joes_key.key}&format=pcm16&rate=16000&frame_ms=40"
+    async with call(query, origin=JOES_ORIGIN) as caller:
         session = await caller.receive()
 
     assert session["type"] == "session"
     assert session["mode"] == "voice"
     assert session["agent"] == {"name": "Sam"}
     assert session["audio"] == {
-        "in": {"format": "pcm16", "rate": 16000},
+        "in": {"format": "pcm16", "rate": 16000, "frame_ms": 40},
         "out": {"format": "pcm16", "rate": 24000},
     }
     row, _ = await stored_call(joes_key.tenant, session["call_id"])

@@ -25,14 +25,16 @@ def loud_part(pcm: np.ndarray, rate: int = 24_000) -> np.ndarray:
     return np.concatenate(loud) if loud else np.zeros(0, dtype=np.int16)
 
 
-async def test_tone_as_pcm16_at_16k_comes_back_at_440_hz(joes_key):
+@pytest.mark.parametrize("frame_ms", [20, 40])
+async def test_tone_as_pcm16_at_16k_comes_back_at_440_hz(joes_key, frame_ms):
     signal = np.concatenate([tone(440, 1.2, rate=16_000, amplitude=0.4), np.zeros(8000, np.int16)])
     async with sidecars():
-        query = f"key={joes_key.key}&format=pcm16&rate=16000"
+        query = f"key={joes_key.key}&format=pcm16&rate=16000&frame_ms={frame_ms}"
         async with call(query, origin=JOES_ORIGIN) as caller:
             call_id = (await caller.receive())["call_id"]
             assert await caller.receive_until("ready") == {"type": "ready"}
-            await stream_realtime(caller, pcm16_chunks(signal, 16_000), 0.02)
+            chunks = pcm16_chunks(signal, 16_000, frame_ms)
+            await stream_realtime(caller, chunks, frame_ms / 1000)
             await caller.send({"type": "ping"})
             await caller.receive_until("pong")
             await asyncio.sleep(0.4)  # the echo is 240 ms behind

@@ -126,7 +126,8 @@ async def test_voice_call_plays_the_agent_and_captions_the_caller_in_the_right_t
             row = await call_ended_wait("joes", heard["callId"])
 
     assert heard["sampleRate"] >= 8000
-    assert heard["sentFrames"] > 50  # 20 ms frames of the caller's voice went up
+    assert heard["sentFrames"] > 50  # over 2 s of the caller's voice went up, in 40 ms frames:
+    assert heard["sentBytes"] == heard["sentFrames"] * 2 * round(heard["sampleRate"] * 0.04)
     playback = heard["playback"]  # the emulator echoed the caller's voice, and it played
     assert playback["received"] > 24_000 and playback["played"] > 24_000
     assert heard["agentSpoke"] >= 1

@@ -1,7 +1,8 @@
 """Ogg/Opus streams at 24 kHz mono: the sidecar link's format both ways, and a caller format.
 
-Encoding: PyAV's libopus codec context makes one packet per 20 ms frame (480 samples) at once,
-and ``voice.audio.ogg`` wraps each packet in its own page straight away. FFmpeg's Ogg muxer
+Encoding: PyAV's libopus codec context makes one packet per frame (20 ms by default; 10, 40 or
+60 ms when the audio comes in frames of that length) at once, and ``voice.audio.ogg`` wraps each
+packet in its own page straight away. FFmpeg's Ogg muxer
 cannot be used for this: whatever its options (``page_duration``, ``flush_packets``, small
 buffers) it holds the newest page back until the next packet arrives, and PyAV has no muxer
 flush; at its defaults it also fills ~1 s pages, which made a previous product 1.6 s late.
@@ -19,7 +20,8 @@ import numpy as np
 from voice.audio.base import PCM_RATE, AudioDecodeError, PcmResampler, empty_pcm, join_pcm
 from voice.audio.ogg import BOS, EOS, OggPacketReader, OggPageWriter
 
-FRAME_SAMPLES = 480  # 20 ms at 24 kHz
+FRAME_MS = 20
+COMPLEXITY = 10  # libopus's best quality; 0..10, lower is cheaper
 # Opus's own clock: it decodes at 48 kHz, and Ogg/Opus granule positions count 48 kHz samples
 # (RFC 7845), whatever rate the encoder was given.
 OPUS_RATE = 48_000
@@ -28,15 +30,27 @@ _OPUS_TAGS = b"OpusTags" + len(_VENDOR).to_bytes(4, "little") + _VENDOR + bytes(
 
 
 class OggOpusStreamEncoder:
-    """PCM24k -> Ogg/Opus pages: OpusHead and OpusTags pages first, then one page per 20 ms."""
+    """PCM24k -> Ogg/Opus pages: OpusHead and OpusTags pages first, then one page per frame of
+    ``frame_ms``, encoded at libopus's ``complexity``."""
 
-    def __init__(self, *, bitrate: int = 32_000, serial: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        bitrate: int = 32_000,
+        serial: int | None = None,
+        frame_ms: int = FRAME_MS,
+        complexity: int = COMPLEXITY,
+    ) -> None:
+        self._frame_samples = PCM_RATE * frame_ms // 1000
         self._codec = av.CodecContext.create("libopus", "w")
         self._codec.sample_rate = PCM_RATE
         self._codec.layout = "mono"
         self._codec.format = "s16"
         self._codec.bit_rate = bitrate
-        self._codec.options = {"frame_duration": "20"}
+        self._codec.options = {
+            "frame_duration": str(frame_ms),
+            "compression_level": str(complexity),
+        }
         self._codec.open()
         self._opus_head = bytes(self._codec.extradata or b"")  # libopus's OpusHead, once open
         self._pages = OggPageWriter(secrets.randbits(32) if serial is None else serial)
@@ -49,11 +63,17 @@ class OggOpusStreamEncoder:
         """Return the pages completed by ``pcm``, each a separate bytes object."""
         pages = self._header_pages()
         buffered = np.concatenate([self._pending, pcm.astype(np.int16, copy=False)])
-        whole = len(buffered) - len(buffered) % FRAME_SAMPLES
-        for start in range(0, whole, FRAME_SAMPLES):
-            pages += self._encode_frame(buffered[start : start + FRAME_SAMPLES])
+        frame = self._frame_samples
+        whole = len(buffered) - len(buffered) % frame
+        for start in range(0, whole, frame):
+            pages += self._encode_frame(buffered[start : start + frame])
         self._pending = buffered[whole:]
         return pages
+
+    @property
+    def encoded_samples(self) -> int:
+        """PCM24k samples in the packets made so far (the stream a decoder can play)."""
+        return self._samples
 
     def flush(self) -> list[bytes]:
         """Encode what is buffered and the codec's delay; the last page carries EOS and a granule
@@ -96,10 +116,9 @@ class OggOpusStreamEncoder:
         frame.pts = self._samples
         return frame
 
-    @staticmethod
-    def _duration(packet: av.Packet) -> int:
+    def _duration(self, packet: av.Packet) -> int:
         """The packet's length in granule units (48 kHz samples)."""
-        return (packet.duration or FRAME_SAMPLES) * OPUS_RATE // PCM_RATE
+        return (packet.duration or self._frame_samples) * OPUS_RATE // PCM_RATE
 
 
 class OggOpusStreamDecoder:
