@@ -20,8 +20,8 @@ PACKET_MS = 20
 BITRATE = 32_000
 
 
-class _Recording(io.RawIOBase):
-    """A write-only, non-seekable sink, as MediaRecorder's: the muxer writes a live stream."""
+class LiveOutput(io.RawIOBase):
+    """A write-only, non-seekable sink: the muxer writes a live stream, as MediaRecorder does."""
 
     def __init__(self) -> None:
         self.data = bytearray()
@@ -44,7 +44,7 @@ def mediarecorder_chunks(seconds: float, frame_ms: int) -> Chunks:
     """`seconds` of the signal as WebM/Opus chunks of `timeslice_ms(frame_ms)`."""
     pcm = signal(seconds, RATE)
     size = RATE * PACKET_MS // 1000
-    sink = _Recording()
+    sink = LiveOutput()
     payloads = []
     with av.open(sink, "w", format="webm", options={"live": "1"}) as container:
         stream = container.add_stream("libopus", rate=RATE, layout="mono")

@@ -1,23 +1,9 @@
 """Audio streams made the way browsers make them, for tests and benchmarks."""
 
-import io
-
 import av
 import numpy as np
 
-
-class LiveOutput(io.RawIOBase):
-    """A write-only, non-seekable sink: the muxer writes a live stream, as MediaRecorder does."""
-
-    def __init__(self) -> None:
-        self.data = bytearray()
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data) -> int:
-        self.data += data
-        return len(data)
+from bench.webm import LiveOutput
 
 
 def mediarecorder_webm(pcm: np.ndarray, rate: int = 48_000) -> bytes:
