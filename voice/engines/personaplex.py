@@ -6,10 +6,9 @@ sidecar session, sent a model step at a time (`voice.sidecar.steps`) and kept co
 real-time pace with silence (the sidecar only steps on input); the sidecar's pages are decoded
 and handed to the call with its word pieces. PersonaPlex neither transcribes the caller nor
 calls tools: the call's speech-to-text hears the caller (`CallerTurns`) and the text agent
-supervises beside the voice (`acts` is False). When the
-sidecar is busy, unreachable, still loading, slow to hand-shake or drops, the call is told and
-the engine retries with backoff until the call ends; a busy pool is tried again as soon as any
-lease is released.
+supervises beside the voice (`acts` is False). When the sidecar is busy, unreachable, still
+loading, slow to hand-shake or drops, the call is told and the engine retries with backoff until
+the call ends; a busy pool is tried again as soon as any lease is released.
 """
 
 import asyncio
