@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 import numpy as np
 
 from voice.audio.base import PCM_RATE, AudioDecodeError, CallerDecoder
-from voice.call.protocol import Message, error_message
+from voice.call.protocol import DEFAULT_FRAME_MS, Message, error_message
 from voice.models import EndReason
 from voice.recording.recorder import CallRecorder
 
@@ -46,7 +46,7 @@ class CallerAudioIn:
         send_json: Callable[[Message], Awaitable[None]],
         end_call: Callable[[EndReason], None],
         recorder: CallRecorder | None = None,
-        frame_ms: int = 20,
+        frame_ms: int = DEFAULT_FRAME_MS,
     ) -> None:
         self._call_id = call_id
         self._decoder = decoder

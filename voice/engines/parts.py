@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 from voice.agent.base import ToolRunner, Turn
 from voice.agent.providers import agent_for
 from voice.call.caller_turns import CallerTurns, Hearing
-from voice.call.protocol import ModeReason
+from voice.call.protocol import DEFAULT_FRAME_MS, ModeReason
 from voice.engines.base import EngineListener, EngineName, EnginePersona, VoiceEngine
 from voice.engines.cascade import CascadeEngine
 from voice.engines.personaplex import PersonaPlexEngine, SidecarSettings
@@ -44,7 +44,7 @@ class EngineParts:
     tools: ToolRunner
     history: Callable[[], list[Turn]]
     end_call: Callable[[EndReason], None]
-    frame_ms: int = 20  # the caller's audio frames (the `frame_ms` it declared)
+    frame_ms: int = DEFAULT_FRAME_MS  # the caller's audio frames (the `frame_ms` it declared)
     _redis: list[Redis] = field(default_factory=list)  # the sidecar pool's, once built
 
     def build(self, name: EngineName, listener: EngineListener) -> VoiceEngine:

@@ -24,7 +24,7 @@ from voice.audio.base import PCM_RATE
 from voice.audio.formats import OggOpusStreamDecoder, OggOpusStreamEncoder
 from voice.call.caller_turns import CallerTurns
 from voice.call.latency import LatencyStats
-from voice.call.protocol import ModeReason
+from voice.call.protocol import DEFAULT_FRAME_MS, ModeReason
 from voice.engines.base import EngineListener, EngineName, EnginePersona
 from voice.sidecar.errors import SidecarError
 from voice.sidecar.link import AgentAudioPage, SidecarLink
@@ -64,7 +64,7 @@ class PersonaPlexEngine:
         settings: SidecarSettings,
         listener: EngineListener,
         caller_turns: CallerTurns,
-        frame_ms: int = 20,
+        frame_ms: int = DEFAULT_FRAME_MS,
     ) -> None:
         self._call_id = persona.call_id
         self._frame_ms = frame_ms  # the caller's frames: the sidecar gets Opus frames as long
