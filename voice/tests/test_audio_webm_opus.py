@@ -1,16 +1,16 @@
-"""WebM/Opus from MediaRecorder: one demuxer thread per call, fed chunk by chunk."""
+"""WebM/Opus from MediaRecorder: the live stream read as it arrives, chunk by chunk."""
 
-import contextlib
-import threading
+import itertools
 
 import numpy as np
 import pytest
 
 from bench.signals import dominant_frequency, tone
 from voice.audio import PCM_RATE, AudioDecodeError, caller_decoder
+from voice.audio.webm import WebmOpusReader
 from voice.tests.audio_fixtures import mediarecorder_webm
 
-pytestmark = pytest.mark.timeout(30)  # a hanging demuxer must fail the test, not stall the run
+CLUSTER = bytes.fromhex("1f43b675")
 
 
 def random_chunks(data: bytes, seed: int = 11) -> list[bytes]:
@@ -21,10 +21,6 @@ def random_chunks(data: bytes, seed: int = 11) -> list[bytes]:
         chunks.append(data[position : position + size])
         position += size
     return chunks
-
-
-def demuxer_threads() -> list[threading.Thread]:
-    return [thread for thread in threading.enumerate() if thread.name == "webm-demuxer"]
 
 
 def test_webm_in_random_chunks_gives_the_tone_back_as_it_arrives():
@@ -64,27 +60,93 @@ def test_garbage_raises_instead_of_hanging_and_a_new_recording_recovers():
     assert dominant_frequency(decoded) == pytest.approx(440, abs=2)
 
 
-def test_garbage_inside_a_stream_does_not_hang():
-    data = mediarecorder_webm(tone(440, 1.0, 48_000))
-    middle = len(data) // 2
+def test_a_header_split_across_chunks_and_a_second_recording_inside_the_stream_both_decode():
+    # Given two recordings back to back (MediaRecorder restarted), 440 Hz then 660 Hz, sent as
+    # a browser sends them: the first byte of each EBML header in a chunk of its own
+    first = mediarecorder_webm(tone(440, 1.0, 48_000))
+    second = mediarecorder_webm(tone(660, 1.0, 48_000))
+    chunks = [first[:1], *random_chunks(first[1:]), second[:1], *random_chunks(second[1:], 5)]
     decoder = caller_decoder("webm-opus", PCM_RATE)
 
-    first = decoder.decode(data[:middle])
-    # the demuxer may resynchronize by itself or report the damage; either way the call returns
-    with contextlib.suppress(AudioDecodeError):
+    # When they arrive
+    decoded = np.concatenate([decoder.decode(chunk) for chunk in chunks])
+
+    # Then both recordings came back, one after the other
+    middle = len(decoded) // 2
+    assert abs(len(decoded) - 2 * PCM_RATE) <= 2 * 480
+    assert dominant_frequency(decoded[: middle - 960]) == pytest.approx(440, abs=2)
+    assert dominant_frequency(decoded[middle + 960 :]) == pytest.approx(660, abs=2)
+
+
+def test_damage_inside_a_stream_is_reported_and_the_stream_reads_on_from_the_next_cluster():
+    # Given three seconds of 440 Hz, its first cluster damaged by a run of zero bytes
+    data = mediarecorder_webm(tone(440, 3.0, 48_000))
+    first, second, *_ = (index for index in range(len(data)) if data.startswith(CLUSTER, index))
+    damage_at = (first + second) // 2
+    decoder = caller_decoder("webm-opus", PCM_RATE)
+    before = decoder.decode(data[:damage_at])
+
+    # When the damage arrives, then the rest of its cluster, then the clusters after it
+    with pytest.raises(AudioDecodeError, match="damaged WebM bytes skipped"):
         decoder.decode(b"\x00" * 300)
-    decoder.decode(data[middle:])
-    decoder.close()
+    with pytest.raises(AudioDecodeError, match="damaged WebM bytes skipped"):
+        decoder.decode(data[damage_at : second + 100])
+    rest = data[second + 100 :]
+    after = np.concatenate([decoder.decode(chunk) for chunk in random_chunks(rest)])
 
-    assert dominant_frequency(first) == pytest.approx(440, abs=2)
+    # Then the audio before the damage came back, and every cluster after it
+    assert dominant_frequency(before) == pytest.approx(440, abs=2)
+    assert len(after) >= 2 * PCM_RATE - 480
+    assert dominant_frequency(after) == pytest.approx(440, abs=2)
 
 
-def test_close_stops_the_demuxer_thread():
-    before = len(demuxer_threads())
-    decoder = caller_decoder("webm-opus", PCM_RATE)
-    decoder.decode(mediarecorder_webm(tone(440, 0.2, 48_000))[:500])
-    assert len(demuxer_threads()) == before + 1
+def test_clusters_of_unknown_size_are_read_as_a_browser_writes_them():
+    data = bytearray(mediarecorder_webm(tone(440, 0.5, 48_000)))
+    size_at = data.index(CLUSTER) + len(CLUSTER)
+    assert data[size_at] >> 6 == 0b01  # a two-byte size: all ones means "unknown"
+    data[size_at : size_at + 2] = b"\x7f\xff"
 
-    decoder.close()
+    decoded = caller_decoder("webm-opus", PCM_RATE).decode(bytes(data))
 
-    assert len(demuxer_threads()) == before
+    assert len(decoded) >= PCM_RATE // 2 - 2 * 480
+    assert dominant_frequency(decoded) == pytest.approx(440, abs=2)
+
+
+def xiph_laced(frames: list[bytes]) -> bytes:
+    sizes = b"".join(bytes([255] * (len(f) // 255) + [len(f) % 255]) for f in frames[:-1])
+    return bytes([len(frames) - 1]) + sizes + b"".join(frames)
+
+
+def ebml_laced(frames: list[bytes]) -> bytes:
+    first = (0x4000 | len(frames[0])).to_bytes(2, "big")  # two-byte EBML numbers
+    deltas = [len(b) - len(a) + 0x1FFF for a, b in itertools.pairwise(frames[:-1])]
+    sizes = first + b"".join((0x4000 | delta).to_bytes(2, "big") for delta in deltas)
+    return bytes([len(frames) - 1]) + sizes + b"".join(frames)
+
+
+def fixed_laced(frames: list[bytes]) -> bytes:
+    return bytes([len(frames) - 1]) + b"".join(frames)
+
+
+@pytest.mark.parametrize(
+    ("lacing", "lace", "sizes"),
+    [(1, xiph_laced, [300, 20, 77]), (3, ebml_laced, [300, 20, 77]), (2, fixed_laced, [40] * 3)],
+)
+def test_laced_blocks_give_each_frame(lacing, lace, sizes):
+    # Given a stream whose Opus track's one block laces three frames
+    frames = [bytes([index + 1]) * size for index, size in enumerate(sizes)]
+    data = mediarecorder_webm(tone(440, 0.1, 48_000))
+    block_at = data.index(b"\xa3", data.index(CLUSTER))
+    head = data[: data.index(CLUSTER)]
+    payload = b"\x81\x00\x00" + bytes([0x80 | lacing << 1]) + lace(frames)
+    block = b"\xa3" + (0x4000 | len(payload)).to_bytes(2, "big") + payload
+    cluster = CLUSTER + b"\x01\xff\xff\xff\xff\xff\xff\xff" + block
+    assert block_at > len(head)
+
+    # When it is read
+    packets, damaged = WebmOpusReader().feed(head + cluster)
+
+    # Then the OpusHead comes first, then the three frames as they were laced
+    assert packets[0].startswith(b"OpusHead")
+    assert packets[1:] == frames
+    assert damaged == 0

@@ -7,9 +7,9 @@ cannot be used for this: whatever its options (``page_duration``, ``flush_packet
 buffers) it holds the newest page back until the next packet arrives, and PyAV has no muxer
 flush; at its defaults it also fills ~1 s pages, which made a previous product 1.6 s late.
 
-Decoding: ``voice.audio.ogg`` splits pages into packets as bytes arrive, and each Opus packet is
-decoded at once, so every page yields its audio as soon as it is fed (FFmpeg's Opus decoders
-always output 48 kHz, hence the streaming resampler to 24 kHz).
+Decoding: ``voice.audio.ogg`` splits pages into packets as bytes arrive, and
+``voice.audio.opus`` decodes each packet at once, so every page yields its audio as soon as it is
+fed.
 """
 
 import secrets
@@ -17,8 +17,9 @@ import secrets
 import av
 import numpy as np
 
-from voice.audio.base import PCM_RATE, AudioDecodeError, PcmResampler, empty_pcm, join_pcm
+from voice.audio.base import PCM_RATE, AudioDecodeError, empty_pcm, join_pcm
 from voice.audio.ogg import BOS, EOS, OggPacketReader, OggPageWriter
+from voice.audio.opus import OpusPacketDecoder
 
 FRAME_MS = 20
 COMPLEXITY = 10  # libopus's best quality; 0..10, lower is cheaper
@@ -131,8 +132,7 @@ class OggOpusStreamDecoder:
 
     def __init__(self) -> None:
         self._reader = OggPacketReader()
-        self._codec: av.AudioCodecContext | None = None
-        self._resampler = PcmResampler()
+        self._opus = OpusPacketDecoder()
         self._carried: list[np.ndarray] = []
 
     def decode(self, data: bytes) -> np.ndarray:
@@ -140,7 +140,7 @@ class OggOpusStreamDecoder:
         problems = [f"{skipped} bytes that are not valid Ogg pages"] if skipped else []
         for packet in packets:
             try:
-                self._decode_packet(packet)
+                self._carried.append(self._opus.decode(packet))
             except (av.FFmpegError, ValueError) as error:
                 problems.append(f"undecodable Opus packet ({error})")
         if problems:
@@ -149,23 +149,9 @@ class OggOpusStreamDecoder:
         return pcm
 
     def flush(self) -> np.ndarray:
-        pcm = join_pcm([*self._carried, self._resampler.convert(None)])
-        self.close()
+        pcm = join_pcm([*self._carried, self._opus.flush()])
+        self._carried = []
         return pcm
 
     def close(self) -> None:
-        self._codec = None
         self._carried = []
-
-    def _decode_packet(self, packet: bytes) -> None:
-        if packet.startswith(b"OpusHead"):
-            self._codec = av.CodecContext.create("libopus", "r")
-            self._codec.extradata = packet
-            self._codec.open()
-        elif packet.startswith(b"OpusTags"):
-            pass
-        elif self._codec is None:
-            raise ValueError("audio before any OpusHead")
-        else:
-            for frame in self._codec.decode(av.Packet(packet)):
-                self._carried.append(self._resampler.convert(frame))
