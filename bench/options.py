@@ -36,10 +36,14 @@ def _at_least(minimum: float, kind: type[int] | type[float]):
 
 
 def _levels(text: str) -> tuple[int, ...]:
+    if text == "off":
+        return ()
     try:
         levels = tuple(sorted({int(level) for level in text.split(",")}))
     except ValueError:
-        raise argparse.ArgumentTypeError("calls per level, comma-separated: 5,10,20") from None
+        raise argparse.ArgumentTypeError(
+            "calls per level, comma-separated (5,10,20), or off"
+        ) from None
     if levels[0] < 1:
         raise argparse.ArgumentTypeError("every level is at least 1 call")
     return levels
@@ -81,7 +85,7 @@ def options_parse(argv: list[str]) -> BenchOptions:
         type=_levels,
         default=(10, 20, 40),
         help="step the load through these levels until one saturates, the bridge alone and the"
-        " whole product (default: %(default)s)",
+        " whole product; `off` for none (default: %(default)s)",
     )
     parser.add_argument(
         "--formats",

@@ -156,6 +156,11 @@ def test_the_most_calls_are_the_calls_asked_for_or_the_highest_step():
     assert options_parse(["--calls", "3", "--steps", "8,2"]).most_calls == 8
 
 
+def test_stepping_is_on_by_default_and_can_be_switched_off():
+    assert options_parse([]).steps == (10, 20, 40)
+    assert options_parse(["--steps", "off"]).steps == ()
+
+
 def test_a_level_reads_its_daphne_cpu_against_the_bare_codec_only_where_it_was_served():
     served, full = Saturation([]), Saturation(["1 of 8 calls failed"])
 
