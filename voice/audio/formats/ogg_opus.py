@@ -17,7 +17,7 @@ import secrets
 import av
 import numpy as np
 
-from voice.audio.base import PCM_RATE, AudioDecodeError, empty_pcm, join_pcm
+from voice.audio.base import PCM_RATE, AudioDecodeError, empty_pcm
 from voice.audio.ogg import BOS, EOS, OggPacketReader, OggPageWriter
 from voice.audio.opus import OpusPacketDecoder
 
@@ -140,25 +140,17 @@ class OggOpusStreamDecoder:
     def __init__(self) -> None:
         self._reader = OggPacketReader()
         self._opus = OpusPacketDecoder()
-        self._carried: list[np.ndarray] = []
 
     def decode(self, data: bytes) -> np.ndarray:
         packets, skipped = self._reader.feed(data)
         problems = [f"{skipped} bytes that are not valid Ogg pages"] if skipped else []
-        for packet in packets:
-            try:
-                self._carried.append(self._opus.decode(packet))
-            except (av.FFmpegError, ValueError) as error:
-                problems.append(f"undecodable Opus packet ({error})")
+        problems += self._opus.feed(packets)
         if problems:
             raise AudioDecodeError("; ".join(problems))
-        pcm, self._carried = join_pcm(self._carried), []
-        return pcm
+        return self._opus.take()
 
     def flush(self) -> np.ndarray:
-        pcm = join_pcm([*self._carried, self._opus.flush()])
-        self._carried = []
-        return pcm
+        return self._opus.flush()
 
     def close(self) -> None:
-        self._carried = []
+        self._opus.take()

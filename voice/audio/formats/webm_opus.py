@@ -5,10 +5,9 @@
 it, on the caller's thread, with nothing to wait for.
 """
 
-import av
 import numpy as np
 
-from voice.audio.base import AudioDecodeError, join_pcm
+from voice.audio.base import AudioDecodeError
 from voice.audio.opus import OpusPacketDecoder
 from voice.audio.webm import EBML_MAGIC, WebmError, WebmOpusReader
 
@@ -31,7 +30,6 @@ class WebmOpusDecoder:
         self._reader: WebmOpusReader | None = WebmOpusReader()
         self._opus = OpusPacketDecoder()
         self._failure: str | None = None
-        self._carried: list[np.ndarray] = []
 
     def decode(self, data: bytes) -> np.ndarray:
         if data.startswith(EBML_MAGIC):  # a new recording, even after one cut short
@@ -44,20 +42,16 @@ class WebmOpusDecoder:
             self._reader, self._failure = None, f"invalid WebM/Opus stream ({error})"
             raise AudioDecodeError(self._failure) from error
         problems = [f"{damaged} damaged WebM bytes skipped"] if damaged else []
-        for packet in packets:
-            try:
-                self._carried.append(self._opus.decode(packet))
-            except (av.FFmpegError, ValueError) as error:
-                problems.append(f"undecodable Opus packet ({error})")
+        problems += self._opus.feed(packets)
         if problems:
             raise AudioDecodeError("; ".join(problems))
-        pcm, self._carried = join_pcm(self._carried), []
-        return pcm
+        return self._opus.take()
 
     def flush(self) -> np.ndarray:
-        pcm = join_pcm([*self._carried, self._opus.flush()])
+        pcm = self._opus.flush()
         self.close()
         return pcm
 
     def close(self) -> None:
-        self._reader, self._carried = None, []
+        self._reader = None
+        self._opus.take()
