@@ -110,7 +110,7 @@ class OggOpusStreamEncoder:
 
     def _encode_frame(self, samples: np.ndarray) -> list[bytes]:
         pages = []
-        if not samples.any():
+        if not np.count_nonzero(samples):
             samples = self._hush
         for packet in self._codec.encode(self._frame(samples)):
             self._granule += self._duration(packet)
