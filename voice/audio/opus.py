@@ -6,12 +6,14 @@ FFmpeg's own Opus decoder is used, not libopus through FFmpeg: its output matche
 resampler to 24 kHz.
 """
 
+from typing import Final
+
 import av
 import numpy as np
 
 from voice.audio.base import PcmResampler, join_pcm
 
-OPUS_DECODER = "opus"  # FFmpeg's native decoder
+OPUS_DECODER: Final = "opus"  # FFmpeg's native decoder
 
 
 class OpusPacketDecoder:
