@@ -1,13 +1,15 @@
 """Fixtures shared by every app's tests: the two example tenants in real schemas, a worker."""
 
+import asyncio
 import logging
 from pathlib import Path
 
 import pytest
+from asgiref.sync import sync_to_async
 from celery.contrib.testing.worker import start_worker
 from channels.layers import channel_layers
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, connections
 
 from nexus_project.celery import app
 from tenants_app.config import config_load
@@ -22,12 +24,17 @@ EXAMPLES = Path(__file__).parent / "examples" / "tenants"
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """The test database with the platform and the example tenants `joes` and `pizza`, and a
-    Redis with nothing left by an earlier run (counters of calls, leases, queued tasks)."""
+    Redis with nothing left by an earlier run (counters of calls, leases, queued tasks).
+
+    At the end, the connection kept open on Channels' DB thread (`CONN_MAX_AGE`), where the
+    consumers' queries ran, is closed: the test database cannot be dropped while it is open."""
     cache.clear()
     with django_db_blocker.unblock():
         platform_ensure(domains=["localhost", "testserver"])
         for slug in ("joes", "pizza"):
             tenant_onboard(config=config_load(EXAMPLES / slug / "config.yaml"))
+    yield
+    asyncio.run(sync_to_async(connections.close_all)())  # on that thread: its connections
 
 
 @pytest.fixture(autouse=True)

@@ -108,6 +108,11 @@ DATABASES = {
         if env("DATABASE_URL", default="")
         else EMBEDDED.database_settings
     )
+    # Kept open between queries, so a call's row does not wait for a new connection; checked
+    # before reuse, so one the server dropped is replaced. django-tenants sets `search_path` on
+    # every cursor, so a reused connection never carries one tenant's schema into another's call.
+    # HTTP requests close theirs when they end (tenants_app.connections).
+    | {"CONN_MAX_AGE": env.int("DATABASE_CONN_MAX_AGE", default=60), "CONN_HEALTH_CHECKS": True}
 }
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -6,4 +6,4 @@ class TenantsAppConfig(AppConfig):
     verbose_name = "Tenants"
 
     def ready(self) -> None:
-        from tenants_app import signals  # noqa: F401
+        from tenants_app import connections, signals  # noqa: F401

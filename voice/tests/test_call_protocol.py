@@ -9,6 +9,7 @@ from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model, login
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.management import call_command
+from django.db import connection
 from django.http import HttpRequest
 
 from tenants_app.db import tenant_schema
@@ -218,6 +219,45 @@ async def test_the_call_is_stored_in_its_tenant_only(joes_key, pizza_key):
     pizza_row, _ = await stored_call(pizza_key.tenant, call_id)
     assert joes_row is not None
     assert pizza_row is None
+
+
+@database_sync_to_async
+def db_thread_backend() -> int:
+    """The PostgreSQL backend serving Channels' DB thread, where calls run their queries."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+@database_sync_to_async
+def call_delete(tenant: Tenant, call_id: str) -> None:
+    """Delete a call a test committed: other tests count the rows of `pizza`."""
+    with tenant_schema(tenant.schema_name):
+        Call.objects.filter(pk=call_id).delete()
+
+
+async def test_one_kept_connection_serves_two_tenants_calls_each_in_its_own_schema(
+    joes_key, pizza_key
+):
+    backend = await db_thread_backend()
+    call_ids = {}
+    try:
+        for key in (joes_key, pizza_key):
+            async with call(f"key={key.key}&mode=text", origin=key.origin) as caller:
+                call_ids[key] = (await caller.receive())["call_id"]
+                await caller.send({"type": "text", "text": f"{key.tenant.slug} speaking"})
+                await caller.receive_until("transcript", role="caller")
+
+        assert await db_thread_backend() == backend  # both calls ran on the one kept connection
+        _, joes_entries = await stored_call(joes_key.tenant, call_ids[joes_key])
+        _, pizza_entries = await stored_call(pizza_key.tenant, call_ids[pizza_key])
+        assert ("caller", "joes speaking") in joes_entries
+        assert ("caller", "pizza speaking") in pizza_entries
+        assert (await stored_call(pizza_key.tenant, call_ids[joes_key]))[0] is None
+        assert (await stored_call(joes_key.tenant, call_ids[pizza_key]))[0] is None
+    finally:
+        for key, call_id in call_ids.items():
+            await call_delete(key.tenant, call_id)
 
 
 # Bad input.
