@@ -109,12 +109,16 @@ DATABASES = {
         else EMBEDDED.database_settings
     )
     # Kept open between queries, so a call's row does not wait for a new connection; checked
-    # before reuse, so one the server dropped is replaced. django-tenants sets `search_path` on
-    # every cursor, so a reused connection never carries one tenant's schema into another's call.
-    # HTTP requests close theirs when they end (tenants_app.connections).
+    # before reuse, so one the server dropped is replaced. django-tenants sets `search_path`
+    # after every schema switch (each `tenant_schema` block, each tenant's request) and again
+    # after a rollback or a new connection, so a reused connection never carries one tenant's
+    # schema into another's call. HTTP requests close theirs when they end
+    # (tenants_app.connections).
     | {"CONN_MAX_AGE": env.int("DATABASE_CONN_MAX_AGE", default=60), "CONN_HEALTH_CHECKS": True}
 }
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# `SET search_path` once per schema switch, not before every query: one round trip less each.
+TENANT_LIMIT_SET_CALLS = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default=EMBEDDED.redis_url)

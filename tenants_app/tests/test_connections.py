@@ -1,12 +1,15 @@
-"""Database connections: an HTTP request's is closed when it finishes, not left open."""
+"""Database connections: an HTTP request's is closed when it finishes, not left open; a kept
+one never answers in a schema other than the one selected."""
 
-import pytest
+import contextlib
+
 from channels.testing import HttpCommunicator
+from django.db import connection, transaction
 from django.db.backends.signals import connection_created
 
 from nexus_project.asgi import application
-
-pytestmark = pytest.mark.asyncio
+from tenants_app.db import tenant_schema
+from voice.models import Persona
 
 
 async def test_an_http_request_closes_the_connections_it_opened(db):
@@ -28,3 +31,18 @@ async def test_an_http_request_closes_the_connections_it_opened(db):
     assert b'name="username"' in response["body"]
     assert opened  # the tenant was looked up by host, in the database
     assert all(wrapper.connection is None for wrapper in opened)
+
+
+def test_a_schema_set_inside_a_rolled_back_block_is_set_again(joes, pizza):
+    """`SET search_path` is sent once per schema switch (TENANT_LIMIT_SET_CALLS); a rollback
+    undoes a SET made inside it, so the next query must send it again."""
+    with tenant_schema(pizza.schema_name):
+        assert Persona.objects.get().slug == "order-taker"  # the connection is on Pizza's schema
+
+        with contextlib.suppress(RuntimeError), transaction.atomic():
+            connection.set_schema(joes.schema_name)
+            Persona.objects.get()  # SET to Joe's schema, inside the block
+            raise RuntimeError("rolled back, and the SET with it")
+
+        assert connection.schema_name == joes.schema_name
+        assert Persona.objects.get().slug == "receptionist"  # Joe's, not Pizza's
