@@ -12,7 +12,8 @@ goes on to Django as it came.
   message sent to a throwaway channel and received back) and the voice engines: a PersonaPlex
   sidecar of `PERSONAPLEX_URLS` accepting a TCP connection, or, with none configured, the
   fallback voicing calls (`NEXUS_VOICE_FALLBACK`); and the event loop: this process's lag not
-  held over `NEXUS_LOOP_LAG_LIMIT_MS` (`nexus_project.loop_lag`: a busy process takes no call).
+  held over `NEXUS_LOOP_LAG_LIMIT_MS` (`nexus_project.loop_lag`: a busy process takes no call);
+  and its calls: under `NEXUS_MAX_CALLS_PER_PROCESS` (`voice.call.capacity`), when that is set.
 
 The checks are coroutines on the server's event loop: a slow one waits without holding a thread
 and never delays a call. What failed is named in the body by the error's kind only; the details
@@ -40,6 +41,7 @@ from redis.asyncio import Redis
 from nexus_project.channel_layer import channel_layer
 from nexus_project.draining import draining
 from nexus_project.loop_lag import lag_state
+from voice.call.capacity import calls_in_process, process_full
 from voice.sidecar.pool import SidecarEntry
 
 logger = logging.getLogger(__name__)
@@ -161,6 +163,14 @@ async def event_loop_check() -> dict[str, Any]:
     return detail
 
 
+async def calls_check() -> dict[str, Any]:
+    """This process is under its cap of calls (`NEXUS_MAX_CALLS_PER_PROCESS`), if it has one."""
+    detail = {"calls": calls_in_process(), "max": settings.NEXUS_MAX_CALLS_PER_PROCESS}
+    if process_full():
+        raise CheckFailed("at its cap of calls", detail)
+    return detail
+
+
 Check = Callable[[], Awaitable[dict[str, Any]]]
 CHECKS: dict[str, Check] = {
     "database": database_check,
@@ -168,6 +178,7 @@ CHECKS: dict[str, Check] = {
     "channel_layer": channel_layer_check,
     "voice": voice_check,
     "event_loop": event_loop_check,
+    "calls": calls_check,
 }
 
 

@@ -242,6 +242,8 @@ NEXUS_DRAIN_SECONDS = env.float("NEXUS_DRAIN_SECONDS", default=30.0)
 # limit for the window refuses new calls (4429 `server_busy`) and fails `/readyz`; 0: never.
 NEXUS_LOOP_LAG_LIMIT_MS = env.float("NEXUS_LOOP_LAG_LIMIT_MS", default=200.0)
 NEXUS_LOOP_LAG_WINDOW_MS = env.float("NEXUS_LOOP_LAG_WINDOW_MS", default=1000.0)
+# ... and calls live or starting in the process at this cap refuse new ones too; 0: no cap.
+NEXUS_MAX_CALLS_PER_PROCESS = env.int("NEXUS_MAX_CALLS_PER_PROCESS", default=0)
 
 # The text agent and the caller's speech-to-text.
 NEXUS_AGENT = env(

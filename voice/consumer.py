@@ -21,6 +21,7 @@ from nexus_project.logs import log_context_bind
 from nexus_project.metrics import HANDSHAKES_REFUSED
 from tenants_app.db import schema_run
 from tools_registry.slow import SlowTools
+from voice.call.capacity import call_starting, process_full
 from voice.call.client_limits import client_call_hold, client_call_release
 from voice.call.factory import call_session_create
 from voice.call.inbox import audio_taken_at_once
@@ -41,7 +42,7 @@ from voice.call.protocol import (
     session_message,
 )
 from voice.call.session import CallSession, Outbox
-from voice.middleware import CallAdmission, call_admission
+from voice.middleware import SERVER_BUSY, CallAdmission, call_admission
 from voice.models import EndReason
 from voice.recording.recorder import recording_wanted
 from voice.services import call_start
@@ -76,16 +77,25 @@ class CallConsumer(AsyncWebsocketConsumer):
         await getattr(self, get_handler_name(message))(message)
 
     async def connect(self) -> None:
+        if draining():  # this server is stopping: the caller is to call again, elsewhere
+            await self._refuse(CallRefused(CloseCode.TOO_MANY_CALLS, "server stopping: call again"))
+            return
+        if process_full():  # at its cap of calls: the caller is to call again, elsewhere
+            await self._refuse(CallRefused(CloseCode.TOO_MANY_CALLS, SERVER_BUSY))
+            return
+        with call_starting():  # counted from the check on, with no await between them
+            session = await self._open()
+        if session is not None:  # live (counted in `live_calls`) before anything awaits
+            await session.start()
+
+    async def _open(self) -> CallSession | None:
+        """Open the call's row, send `session` and build the call; None if it was refused."""
         try:
-            if draining():  # this server is stopping: the caller is to call again, elsewhere
-                raise CallRefused(CloseCode.TOO_MANY_CALLS, "server stopping: call again")
             admission = call_admission(self.scope)
             call_id = await self._call_start(admission)
         except CallRefused as refusal:
-            HANDSHAKES_REFUSED.labels(int(refusal.close_code)).inc()
-            await self.accept()
-            await self.close(code=int(refusal.close_code), reason=refusal.message)
-            return
+            await self._refuse(refusal)
+            return None
         await self.accept()
         access, params = admission.access, admission.params
         recording = recording_wanted(tenant=access.tenant, mode=params.mode)
@@ -111,7 +121,12 @@ class CallConsumer(AsyncWebsocketConsumer):
             outbox=Outbox(self._send_json, self._send_bytes, self._close),
             slow_tools=self.slow_tools,
         )
-        await self.session.start()
+        return self.session
+
+    async def _refuse(self, refusal: CallRefused) -> None:
+        HANDSHAKES_REFUSED.labels(int(refusal.close_code)).inc()
+        await self.accept()
+        await self.close(code=int(refusal.close_code), reason=refusal.message)
 
     async def _call_start(self, admission: CallAdmission) -> str:
         """Open the call's row, counted against its client's calls (the session counts it out

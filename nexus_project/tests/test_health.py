@@ -72,7 +72,8 @@ async def test_readyz_reports_every_check_on_any_host(db, settings, host):
     assert response["status"] == 200, body
     assert response["headers"]["cache-control"] == "no-store"
     assert body["status"] == "ok" and body["draining"] is False
-    assert set(body["checks"]) == {"database", "redis", "channel_layer", "voice", "event_loop"}
+    checks = {"database", "redis", "channel_layer", "voice", "event_loop", "calls"}
+    assert set(body["checks"]) == checks
     assert all(check["ok"] and check["ms"] >= 0 for check in body["checks"].values())
     assert body["checks"]["voice"]["served_by"] == "cascade"
     assert body["checks"]["voice"]["sidecars"] == 0

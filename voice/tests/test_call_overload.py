@@ -1,7 +1,9 @@
-"""A full server is full, not slow: a lagging process refuses new calls (4429 `server_busy`,
-`/readyz` 503) until it keeps up again, and a caller's control messages overtake its audio."""
+"""A full server is full, not slow: a lagging process, or one at its cap of calls, refuses new
+calls (4429 `server_busy`, `/readyz` 503) until it can take them again, and a caller's control
+messages overtake its audio."""
 
 import asyncio
+import contextlib
 import json
 import time
 
@@ -33,6 +35,15 @@ async def until_busy(busy: bool, timeout: float = 30) -> None:
     deadline = loop.time() + timeout
     while loop_lag.server_busy() != busy:
         assert loop.time() < deadline, f"the process never became {'busy' if busy else 'free'}"
+        await asyncio.sleep(0.05)
+
+
+async def until_ready(timeout: float = 30) -> None:
+    """Wait until `/readyz` says this process takes calls."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while (await readyz())[0] != 200:
+        assert loop.time() < deadline, "the process never became ready"
         await asyncio.sleep(0.05)
 
 
@@ -110,3 +121,34 @@ async def test_end_after_a_burst_of_audio_drops_the_audio_not_yet_heard(joes_key
     assert row.end_reason == "caller_hangup"
     assert len(heard) + dropped == sent
     assert len(heard) < backlog_frames(20)  # not even the queue's worth was heard before the end
+
+
+async def test_a_burst_of_callers_over_the_process_cap_is_refused_at_once(joes_key, settings):
+    settings.PERSONAPLEX_URLS = []
+    settings.NEXUS_MAX_CALLS_PER_PROCESS = 2
+    query = f"key={joes_key.key}&mode=text"
+    async with contextlib.AsyncExitStack() as stack:
+        # When five callers connect at the same moment, faster than any lag could show
+        callers = await asyncio.gather(
+            *(stack.enter_async_context(call(query, origin=JOES_ORIGIN)) for _ in range(5))
+        )
+        first = [await caller.ws.receive_output(timeout=30) for caller in callers]
+        ready_full = await readyz()
+
+        # Then two calls start and three are refused as a busy server refuses them
+        admitted = [
+            c for c, out in zip(callers, first, strict=True) if out["type"] != "websocket.close"
+        ]
+        refusals = [out for out in first if out["type"] == "websocket.close"]
+        assert len(admitted) == 2
+        assert refusals == [{"type": "websocket.close", "code": 4429, "reason": "server_busy"}] * 3
+        assert ready_full[0] == 503
+        calls_check = ready_full[1]["checks"]["calls"]
+        assert (calls_check["ok"], calls_check["calls"], calls_check["max"]) == (False, 2, 2)
+
+        # And once one of them has hung up and ended, the process is ready for the next caller
+        await admitted[0].send({"type": "end"})
+        await admitted[0].receive_until("ended")
+        await until_ready()
+        async with call(query, origin=JOES_ORIGIN) as later:
+            assert (await later.receive())["type"] == "session"
