@@ -11,7 +11,7 @@ from bench.signals import dominant_frequency
 from bench.tenant import call_limit
 from bench.tones import FREQUENCY, PERIOD_MS, caller_chunks
 from voice.audio.base import PCM_RATE, join_pcm
-from voice.audio.formats.webm_opus import EBML_MAGIC
+from voice.audio.webm import EBML_MAGIC
 
 
 @pytest.mark.parametrize("frame_ms", [10, 20, 40, 60])

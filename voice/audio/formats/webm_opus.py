@@ -11,8 +11,6 @@ from voice.audio.base import AudioDecodeError
 from voice.audio.opus import OpusPacketDecoder
 from voice.audio.webm import EBML_MAGIC, WebmError, WebmOpusReader
 
-__all__ = ["EBML_MAGIC", "WebmOpusDecoder"]
-
 
 class WebmOpusDecoder:
     """WebM/Opus -> PCM24k.
