@@ -2,8 +2,8 @@
 callers share once their containers are read.
 
 FFmpeg's own Opus decoder is used, not libopus through FFmpeg: its output matches libopus's
-(over 90 dB SNR) at three quarters of the CPU. Both always output 48 kHz, hence the streaming
-resampler to 24 kHz.
+(over 90 dB SNR) at under half the CPU of the decode (three quarters with the resampling). Both
+always output 48 kHz, hence the streaming resampler to 24 kHz.
 """
 
 from typing import Final

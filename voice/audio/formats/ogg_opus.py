@@ -26,7 +26,7 @@ COMPLEXITY = 10  # libopus's best quality; 0..10, lower is cheaper
 # Opus's own clock: it decodes at 48 kHz, and Ogg/Opus granule positions count 48 kHz samples
 # (RFC 7845), whatever rate the encoder was given.
 OPUS_RATE = 48_000
-# libopus slows down five-fold after a few seconds of digital silence (its filters decay into
+# libopus slows down eight-fold after a few seconds of digital silence (its filters decay into
 # denormal floats): a frame of zeros is encoded as a DC of one LSB instead, -90 dBFS, which the
 # encoder's DC filter removes and which costs what any quiet frame costs.
 _HUSH = 1
