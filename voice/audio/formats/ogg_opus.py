@@ -26,10 +26,6 @@ COMPLEXITY = 10  # libopus's best quality; 0..10, lower is cheaper
 # Opus's own clock: it decodes at 48 kHz, and Ogg/Opus granule positions count 48 kHz samples
 # (RFC 7845), whatever rate the encoder was given.
 OPUS_RATE = 48_000
-# libopus slows down eight-fold after a few seconds of digital silence (its filters decay into
-# denormal floats): a frame of zeros is encoded as a DC of one LSB instead, -90 dBFS, which the
-# encoder's DC filter removes and which costs what any quiet frame costs.
-_HUSH = 1
 _VENDOR = b"nexus"
 _OPUS_TAGS = b"OpusTags" + len(_VENDOR).to_bytes(4, "little") + _VENDOR + bytes(4)
 
@@ -60,7 +56,6 @@ class OggOpusStreamEncoder:
         self._opus_head = bytes(self._codec.extradata or b"")  # libopus's OpusHead, once open
         self._pages = OggPageWriter(secrets.randbits(32) if serial is None else serial)
         self._pending = empty_pcm()
-        self._hush = np.full(self._frame_samples, _HUSH, dtype=np.int16)
         self._samples = 0  # PCM24k samples given to the codec
         self._granule = 0
         self._started = False
@@ -110,8 +105,6 @@ class OggOpusStreamEncoder:
 
     def _encode_frame(self, samples: np.ndarray) -> list[bytes]:
         pages = []
-        if not np.count_nonzero(samples):
-            samples = self._hush
         for packet in self._codec.encode(self._frame(samples)):
             self._granule += self._duration(packet)
             pages.append(self._pages.page(bytes(packet), self._granule))
