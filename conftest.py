@@ -4,6 +4,8 @@ import asyncio
 import logging
 from pathlib import Path
 
+import channels.db
+import django.db
 import pytest
 from asgiref.sync import sync_to_async
 from celery.contrib.testing.worker import start_worker
@@ -51,6 +53,16 @@ def _channel_layer_per_test():
     would hold it locked in a loop that is gone."""
     yield
     channel_layers.backends.clear()
+
+
+@pytest.fixture(autouse=True)
+def _db_thread_closes_broken_connections():
+    """Channels' test communicators swap `channels.db.close_old_connections` for a no-op while
+    they wait (`mock.patch`). Callers waiting at once undo their patches out of order and can
+    leave the no-op in place: the DB thread would then keep a connection an outage broke, and
+    every later test's calls would fail on it. The real function is put back after each test."""
+    yield
+    channels.db.close_old_connections = django.db.close_old_connections
 
 
 @pytest.fixture
