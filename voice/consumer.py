@@ -52,6 +52,13 @@ logger = logging.getLogger(__name__)
 CLIENT_CALL_SLACK_SECONDS = 60  # a client's count of calls outlives its longest call by this
 
 
+async def _reactor_writes() -> None:
+    """Return once the reactor has written what was sent: it writes when the loop finds the
+    socket writable, in a callback queued behind this task's first wake-up, so it takes two."""
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+
+
 class CallConsumer(AsyncWebsocketConsumer):
     session: CallSession | None = None
     slow_tools: SlowTools | None = None
@@ -106,7 +113,7 @@ class CallConsumer(AsyncWebsocketConsumer):
         )
         # The call is built once `session` is on its way: the caller's next message is read only
         # after `connect` returns, so nothing reaches the call before it exists.
-        await asyncio.sleep(0)  # the reactor writes `session` first
+        await _reactor_writes()
         # From here on, every log line of the call, and of every task it starts, names it.
         log_context_bind(
             tenant=access.tenant.schema_name, call_id=call_id, persona=access.agent.slug
