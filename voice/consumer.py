@@ -148,7 +148,7 @@ class CallConsumer(AsyncWebsocketConsumer):
         )
         if not held:
             raise CallRefused(CloseCode.TOO_MANY_CALLS, "too many calls from this client")
-        call = await schema_run(
+        call_id = await schema_run(
             access.tenant.schema_name,
             call_start,
             tenant_id=access.tenant.pk,
@@ -156,10 +156,10 @@ class CallConsumer(AsyncWebsocketConsumer):
             widget_key_id=access.widget_key_id,
             mode=admission.params.mode,
         )
-        if call is None:
+        if call_id is None:
             await client_call_release(**client)
             raise CallRefused(CloseCode.TOO_MANY_CALLS, "concurrent-call limit reached")
-        return str(call.pk)
+        return call_id
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.session is None:

@@ -2,8 +2,9 @@
 
 import datetime as dt
 import secrets
+import uuid
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from tenants_app.db import current_schema
@@ -46,23 +47,24 @@ def widget_key_delete(*, widget_key: WidgetKey) -> None:
     widget_key.delete()
 
 
-@transaction.atomic
 def call_start(
     *, tenant_id: int, persona_id: int, widget_key_id: int | None, mode: CallMode
-) -> Call | None:
-    """Open a call row, or return None when the tenant's concurrent-call limit is reached.
+) -> str | None:
+    """Open a call row and return its id, or None when the tenant's concurrent-call limit is
+    reached.
 
-    Runs in the tenant's schema. Locking the tenant row serializes concurrent starts across
-    processes, so the limit holds under a burst of callers. A call still marked active after
+    Runs in the tenant's schema, in one statement (`voice_call_open`, migration 0007): the
+    tenant's row is locked while the live calls are counted and the row is written, so the limit
+    holds under a burst of callers in any number of processes. A call still marked active after
     `MAX_CALL_DURATION` was left by a crashed server: it holds no slot.
     """
-    limit = Tenant.objects.select_for_update().get(pk=tenant_id).concurrent_call_limit
-    live = Call.objects.filter(
-        status=CallStatus.ACTIVE, started_at__gte=timezone.now() - MAX_CALL_DURATION
-    )
-    if live.count() >= limit:
-        return None
-    return Call.objects.create(persona_id=persona_id, widget_key_id=widget_key_id, mode=mode)
+    call_id, started_at = uuid.uuid4(), timezone.now()
+    live_since = started_at - MAX_CALL_DURATION
+    arguments = (tenant_id, call_id, persona_id, widget_key_id, mode, started_at, live_since)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT voice_call_open(%s, %s, %s, %s, %s, %s, %s)", arguments)
+        (opened,) = cursor.fetchone()
+    return str(call_id) if opened else None
 
 
 def call_end(*, call_id: str, reason: EndReason, metrics: dict | None = None) -> None:

@@ -39,15 +39,15 @@ def joes_rows_create() -> None:
             allowed_origins=["https://www.joes-barbershop.example", "https://joes.example"],
             label=KEY_LABEL,
         )
-        call = call_start(
+        call_id = call_start(
             tenant_id=tenant.pk, persona_id=persona.pk, widget_key_id=key.pk, mode=CallMode.VOICE
         )
         transcript_entry_add(
-            call_id=str(call.pk), sequence=0, role="agent", text=LONG_SENTENCE, start_ms=0,
+            call_id=call_id, sequence=0, role="agent", text=LONG_SENTENCE, start_ms=0,
             end_ms=6000,
         )  # fmt: skip
         invocation = tool_invocation_start(
-            call_id=str(call.pk),
+            call_id=call_id,
             tool_name="book_appointment",
             arguments={"day": "next Tuesday", "time": "half past three", "name": "Alexandra"},
         )
@@ -57,7 +57,7 @@ def joes_rows_create() -> None:
             error="Tuesday 8 December at 15:30 is taken; the free times that day are 16:00, "
             "16:30 and 17:00.",
         )
-        call_end(call_id=str(call.pk), reason=EndReason.CALLER_HANGUP)
+        call_end(call_id=call_id, reason=EndReason.CALLER_HANGUP)
 
 
 @database_sync_to_async
