@@ -3,7 +3,7 @@
 It locks the tenant's row until the statement ends, so starts in any process take turns. Each
 statement of a (volatile) function sees the rows committed before it began, so the count of live
 calls holds the call that a start waited for. The row gets the model's defaults (a test holds
-this function to them).
+this function to them). A tenant id with no row is an error, never a call with no limit.
 """
 
 from django.db import migrations
@@ -23,6 +23,9 @@ DECLARE
 BEGIN
     SELECT concurrent_call_limit INTO call_limit FROM tenants_app_tenant
         WHERE id = tenant FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no tenant %', tenant;
+    END IF;
     IF (SELECT count(*) FROM voice_call
             WHERE status = 'active' AND started_at >= live_since) >= call_limit THEN
         RETURN false;

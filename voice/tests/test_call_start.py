@@ -2,6 +2,8 @@
 
 import datetime as dt
 
+import pytest
+from django.db import ProgrammingError
 from django.utils import timezone
 
 from tenants_app.models import Tenant
@@ -66,3 +68,10 @@ def test_another_tenants_live_calls_do_not_count(joes, pizza, in_schema):
     assert pizzas is not None and joes_call is not None
     with in_schema(pizza):
         assert Call.objects.filter(pk=joes_call).count() == 0
+
+
+def test_an_unknown_tenant_is_an_error_not_a_call(joes, in_schema):
+    with in_schema(joes), pytest.raises(ProgrammingError, match="no tenant"):
+        call_start(
+            tenant_id=-1, persona_id=Persona.objects.get().pk, widget_key_id=None, mode="text"
+        )
