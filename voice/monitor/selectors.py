@@ -4,7 +4,7 @@ Runs in the tenant's schema (DB thread). A call still marked active after `MAX_C
 left by a stopped server: it is not in progress.
 """
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from tools_registry.models import ToolInvocation
@@ -14,13 +14,18 @@ from voice.services import MAX_CALL_DURATION
 from voice.tools.calls import TransferToHuman
 
 
+def calls_live() -> QuerySet[Call]:
+    """The calls in progress: marked active, and started within `MAX_CALL_DURATION`."""
+    return Call.objects.filter(
+        status=CallStatus.ACTIVE, started_at__gte=timezone.now() - MAX_CALL_DURATION
+    )
+
+
 def calls_in_progress_events() -> list[Event]:
     """Each call in progress, oldest first, as the events its staff would have had: its start,
     its transcript so far, and its transfer to a person (with the agent's reason)."""
     calls = (
-        Call.objects.filter(
-            status=CallStatus.ACTIVE, started_at__gte=timezone.now() - MAX_CALL_DURATION
-        )
+        calls_live()
         .select_related("persona")
         .prefetch_related(
             Prefetch("transcript", queryset=TranscriptEntry.objects.order_by("sequence"))

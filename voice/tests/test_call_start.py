@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from tenants_app.models import Tenant
 from voice.models import Call, CallMode, CallStatus, EndReason, Persona
+from voice.monitor.selectors import calls_live
 from voice.services import MAX_CALL_DURATION, call_end, call_start
 
 
@@ -19,8 +20,7 @@ def _start(tenant: Tenant) -> str | None:
 def _free_slots(tenant: Tenant, free: int) -> None:
     """Set the tenant's limit `free` calls above its live calls (other tests' calls may be live:
     call tests commit their rows). Runs in the tenant's schema."""
-    since = timezone.now() - MAX_CALL_DURATION
-    live = Call.objects.filter(status=CallStatus.ACTIVE, started_at__gte=since).count()
+    live = calls_live().count()
     Tenant.objects.filter(pk=tenant.pk).update(concurrent_call_limit=live + free)
 
 
