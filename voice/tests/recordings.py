@@ -82,6 +82,23 @@ class Decoded:
                 return start / PCM_RATE
         return None
 
+    def likeness(self, pcm: np.ndarray, near: float, within: float = 0.3) -> float:
+        """How alike `pcm` and the recording's audio are in loudness over time (the correlation
+        of their 10 ms levels), `pcm` placed where it fits best within `within` s of `near`."""
+        heard = _loudness(pcm)
+        recorded = _loudness(self.part(near - within, near + within + len(pcm) / PCM_RATE))
+        return max(
+            float(np.corrcoef(heard, recorded[lag : lag + len(heard)])[0, 1])
+            for lag in range(min(len(recorded) - len(heard), 2 * round(within * 100)) + 1)
+        )
+
+
+def _loudness(pcm: np.ndarray) -> np.ndarray:
+    """The RMS of each 10 ms of `pcm`."""
+    step = PCM_RATE // 100
+    blocks = pcm[: len(pcm) // step * step].astype(np.float64).reshape(-1, step)
+    return np.sqrt((blocks**2).mean(axis=1))
+
 
 def decode(data_or_name: bytes | str) -> Decoded:
     """Decode a recording with PyAV: bytes, or the name of one in the recordings' storage."""

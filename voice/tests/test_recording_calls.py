@@ -115,12 +115,16 @@ async def test_the_agents_spoken_greeting_and_the_callers_tone_are_both_in_the_r
 
     recording = decode(row.recording.name)
     assert recording.seconds == pytest.approx(row.metrics["duration_ms"] / 1000, abs=1.0)
-    # The agent's words, heard in the recording where the transcript places them.
+    # The agent's words, heard in the recording where the transcript places them: the audio
+    # the caller got, whole (a 0.1 s gap in it scores ~0.4), and words of it.
     spoken_at = recording.onset(after=0)
     assert spoken_at == pytest.approx(greeting.start_ms / 1000, abs=0.5)
+    assert recording.likeness(greeted, near=spoken_at) > 0.9
     said = recording.part(spoken_at - 0.3, tone_at - 0.1)
     heard = await PocketsphinxSpeechToText().transcribe(np.concatenate([said, silence(0.3)]))
-    assert "thanks for" in heard and "how can i" in heard, heard  # "...How can I help?"
+    # "Thanks for calling Joe's Barbershop, this is Sam. How can I help?": Opus at 24 kb/s and
+    # where its frames fall vary what pocketsphinx makes of the synthetic voice's first words.
+    assert "shop" in heard and "how can i" in heard, heard
     # The caller's tone after it, at its own time.
     tone_onset = recording.onset(after=tone_at - 0.3)
     assert tone_onset == pytest.approx(tone_at, abs=0.3)
