@@ -3,7 +3,8 @@
 For one caller format, `calls` calls on the same audio as the simulated callers, with fresh
 per-call codec state as in the server, interleaved as the server meets them (every call's first
 frame, then every call's second, ...; the sidecar's pages when their 80 ms step is due): the
-caller's format decoded to PCM24k (resampling included), the caller-speech VAD, Ogg/Opus encode
+caller's format decoded to PCM24k (resampling included), the caller-speech VAD (on the samples as
+sent when the server's would be: PCM16 at a rate webrtcvad takes), Ogg/Opus encode
 to the sidecar at the bridge's frame length and complexity, decode of the sidecar's pages and the
 caller's PCM16 output encode. The sidecar's pages are made beforehand, untimed, as the emulator
 makes them: `sphn`, one 80 ms step at a time. The VAD is also timed alone, for reference. Each
@@ -25,7 +26,7 @@ import sphn
 
 from bench.formats import CallerFormat
 from bench.webm import PACKET_MS, opus_packets
-from voice.audio.base import FULL_SCALE, PCM_RATE, join_pcm
+from voice.audio.base import FULL_SCALE, PCM_RATE, CallerAudio, join_pcm
 from voice.audio.formats import OggOpusStreamDecoder, OggOpusStreamEncoder, caller_encoder
 from voice.audio.ogg import OggPacketReader
 from voice.audio.opus import OPUS_DECODER
@@ -98,13 +99,14 @@ def _bridge_cpu(
     chunks: list[bytes],
     steps: list[list[bytes]],
 ) -> float:
+    decoders = [caller_format.decoder() for _ in range(calls)]
     uplinks = [
         (
-            caller_format.decoder(),
-            caller_speech_detector(),
+            decoder,
+            caller_speech_detector(decoder.speech_rate),
             OggOpusStreamEncoder(frame_ms=frame_ms, complexity=SIDECAR_COMPLEXITY),
         )
-        for _ in range(calls)
+        for decoder in decoders
     ]
     downlinks = [(OggOpusStreamDecoder(), caller_encoder("pcm16")) for _ in range(calls)]
     chunk_seconds = caller_format.chunk_ms(frame_ms) / 1000
@@ -116,9 +118,9 @@ def _bridge_cpu(
         for stream, item in order:
             if stream == 0:
                 for decoder, vad, encoder in uplinks:
-                    pcm = decoder.decode(chunks[item])
-                    vad.feed(pcm)
-                    encoder.encode(pcm)
+                    audio = decoder.decode(chunks[item])
+                    vad.feed(audio.speech)
+                    encoder.encode(audio.pcm)
             else:
                 for from_sidecar, to_caller in downlinks:
                     for page in steps[item]:
@@ -130,13 +132,13 @@ def _bridge_cpu(
     return cpu
 
 
-def _vad_cpu(calls: int, decoded: list[np.ndarray]) -> float:
-    detectors = [caller_speech_detector() for _ in range(calls)]
+def _vad_cpu(calls: int, decoded: list[CallerAudio]) -> float:
+    detectors = [caller_speech_detector(decoded[0].speech_rate) for _ in range(calls)]
 
     def work() -> None:
-        for pcm in decoded:
+        for audio in decoded:
             for vad in detectors:
-                vad.feed(pcm)
+                vad.feed(audio.speech)
 
     return _timed(work)
 
@@ -219,7 +221,7 @@ def codec_baseline(
     decoder = caller_format.decoder()
     decoded_chunks = [decoder.decode(chunk) for chunk in chunks]
     decoder.close()
-    decoded = join_pcm(decoded_chunks)
+    decoded = join_pcm([audio.pcm for audio in decoded_chunks])
     steps = _sidecar_steps(decoded)
     codec_cpu = min(
         _bridge_cpu(caller_format, frame_ms, calls, chunks, steps) for _ in range(REPEATS)

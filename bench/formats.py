@@ -4,8 +4,7 @@ from dataclasses import dataclass
 
 from bench.tones import Chunks, caller_chunks
 from bench.webm import mediarecorder_chunks, timeslice_ms
-from voice.audio.base import CallerDecoder
-from voice.audio.formats import caller_decoder
+from voice.audio.call_decoder import CallerAudioDecoder
 
 
 @dataclass(frozen=True)
@@ -33,9 +32,9 @@ class CallerFormat:
             return mediarecorder_chunks(seconds, frame_ms)
         return caller_chunks(seconds, rate=self.rate, frame_ms=frame_ms)
 
-    def decoder(self) -> CallerDecoder:
+    def decoder(self) -> CallerAudioDecoder:
         """A new decoder, as the server makes one per call."""
-        return caller_decoder(self.wire, self.rate)
+        return CallerAudioDecoder(self.wire, self.rate)
 
 
 FORMATS = {

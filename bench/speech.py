@@ -82,7 +82,12 @@ def write_wav(
 
 def to_pcm24k(pcm: np.ndarray, rate: int) -> np.ndarray:
     """Mono PCM16 at `rate` (espeak-ng speaks at 22 050 Hz, a browser plays at 48 kHz) as PCM24k."""
-    resampler = av.AudioResampler(format="s16", layout="mono", rate=PCM_RATE)
+    return resampled(pcm, rate, PCM_RATE)
+
+
+def resampled(pcm: np.ndarray, rate: int, to_rate: int) -> np.ndarray:
+    """Mono PCM16 at `rate` at `to_rate` instead (a caller's microphone at its own rate)."""
+    resampler = av.AudioResampler(format="s16", layout="mono", rate=to_rate)
     frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
     frame.sample_rate = rate
     frames = resampler.resample(frame) + resampler.resample(None)

@@ -35,7 +35,7 @@ from bench.clocks import HandClock  # noqa: E402
 from bench.signals import tone  # noqa: E402
 from bench.speech import silence, speak  # noqa: E402
 from bench.word_errors import persona_phrases  # noqa: E402
-from voice.audio.base import PCM_RATE  # noqa: E402
+from voice.audio.base import PCM_RATE, CallerAudio  # noqa: E402
 from voice.call.caller_turns import CallerTurns  # noqa: E402
 from voice.speech.pocketsphinx_stt import PocketsphinxSpeechToText  # noqa: E402
 from voice.speech.stt import ANYTHING, SpeechContext  # noqa: E402
@@ -121,7 +121,7 @@ async def scenario_run(name: str, pcm: np.ndarray, speech: SpeechContext) -> Stt
     cpu, wall = _workers_cpu(), time.monotonic()
     for chunk in _chunks(pcm):
         clock.now_ms += CHUNK_MS
-        await turns.audio(chunk)
+        await turns.audio(CallerAudio.at_24k(chunk))
     await turns.close()
     return SttCost(
         scenario=name,

@@ -1,7 +1,8 @@
 """In-process transcoding (PyAV): caller formats <-> PCM24k <-> the sidecar's Ogg/Opus stream.
 
-PCM24k (mono int16 at 24 000 Hz, a 1-D numpy array) is the only format inside Nexus. Every
-decoder and encoder holds per-call codec state: create one per call and stream, never share.
+PCM24k (mono int16 at 24 000 Hz, a 1-D numpy array) is the format inside Nexus; speech
+detection may take a caller's PCM16 as sent (`CallerAudio`). Every decoder and encoder holds
+per-call codec state: create one per call and stream, never share.
 """
 
 from voice.audio.base import PCM_RATE, AudioDecodeError, AudioEncoder, CallerDecoder

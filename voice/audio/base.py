@@ -3,8 +3,11 @@
 Inside Nexus all audio is PCM24k: mono, signed 16-bit, 24 000 Hz, as a 1-D ``numpy.int16``
 array. A caller decoder turns one caller's wire bytes into PCM24k; an encoder turns PCM24k into
 the messages to send. Both are per call (they hold codec state) and never shared between calls.
+Speech detection (and Gemini Live's 16 kHz input) take a caller's PCM16 as sent where they can
+(`CallerAudio`), so they resample nothing.
 """
 
+from dataclasses import dataclass
 from typing import Protocol
 
 import av
@@ -14,6 +17,7 @@ from nexus_project.errors import ApplicationError
 
 PCM_RATE = 24_000
 FULL_SCALE = 32768.0  # int16 full scale: levels in dBFS are relative to it
+SPEECH_RATES = frozenset({8_000, 16_000, 32_000, 48_000})  # speech detection takes them as sent
 
 
 class AudioDecodeError(ApplicationError):
@@ -34,6 +38,34 @@ class CallerDecoder(Protocol):
     def close(self) -> None:
         """Release the decoder's resources (idempotent)."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class CallerAudio:
+    """A piece of the caller's audio, decoded: PCM24k, and `speech`, the same audio for speech
+    detection at `speech_rate`. That is the samples as the caller sent them when they came at
+    one of the `SPEECH_RATES` (they need no resampling there), else the PCM24k itself."""
+
+    pcm: np.ndarray
+    speech: np.ndarray
+    speech_rate: int = PCM_RATE
+
+    @classmethod
+    def at_24k(cls, pcm: np.ndarray) -> "CallerAudio":
+        return cls(pcm, pcm)
+
+    def after_silence(self, samples: int) -> "CallerAudio":
+        """This audio with `samples` of silence (PCM24k) in front of it, and as long in
+        `speech`."""
+        pcm = _after_silence(self.pcm, samples)
+        if self.speech is self.pcm:
+            return CallerAudio.at_24k(pcm)
+        speech = _after_silence(self.speech, samples * self.speech_rate // PCM_RATE)
+        return CallerAudio(pcm, speech, self.speech_rate)
+
+
+def _after_silence(pcm: np.ndarray, samples: int) -> np.ndarray:
+    return np.concatenate((np.zeros(samples, dtype=np.int16), pcm))
 
 
 class AudioEncoder(Protocol):

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 import numpy as np
 
 from nexus_project.metrics import BARGE_INS, tenant_label
-from voice.audio.base import level_dbfs
+from voice.audio.base import PCM_RATE, level_dbfs
 from voice.call.agent_turns import AgentTurns
 from voice.call.protocol import Message, interrupt_message
 from voice.speech.vad import VoiceActivityDetector
@@ -29,9 +29,10 @@ AGENT_AUDIBLE_DBFS = -45.0
 AGENT_AUDIBLE_HOLD_SECONDS = 0.3
 
 
-def caller_speech_detector() -> VoiceActivityDetector:
-    """The detector of the caller's speech: turn cutting and barge-in onsets alike."""
-    return VoiceActivityDetector(min_dbfs=CALLER_SPEECH_FLOOR_DBFS)
+def caller_speech_detector(rate: int = PCM_RATE) -> VoiceActivityDetector:
+    """The detector of the caller's speech (`CallerAudio.speech`, at `rate`): turn cutting and
+    barge-in onsets alike."""
+    return VoiceActivityDetector(rate=rate, min_dbfs=CALLER_SPEECH_FLOOR_DBFS)
 
 
 class BargeIn:

@@ -3,10 +3,11 @@
 Frames wait in a queue of their own, so control messages (text, end, ping) never wait behind
 audio; when the server falls more than `BACKLOG_SECONDS` behind (counted in frames of the length
 the caller declared), the oldest frame is dropped and counted, and a hang-up drops every frame
-still queued (`drop_queued`). Each frame is decoded to PCM24k and handed on with the time it
-reached the call (the bridge's uplink latency counts from there). Undecodable audio is reported as
-`bad_audio` at most once every `BAD_AUDIO_REPORT_SECONDS`; after `BAD_AUDIO_END_SECONDS` of
-nothing else the call is asked to end. One failing frame is logged and the call keeps listening.
+still queued (`drop_queued`). Each frame is decoded (`CallerAudio`: PCM24k, and the speech as
+sent when it can be) and handed on with the time it reached the call (the bridge's uplink
+latency counts from there). Undecodable audio is reported as `bad_audio` at most once every
+`BAD_AUDIO_REPORT_SECONDS`; after `BAD_AUDIO_END_SECONDS` of nothing else the call is asked to
+end. One failing frame is logged and the call keeps listening.
 """
 
 import asyncio
@@ -14,9 +15,8 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-import numpy as np
-
-from voice.audio.base import PCM_RATE, AudioDecodeError, CallerDecoder
+from voice.audio.base import PCM_RATE, AudioDecodeError, CallerAudio
+from voice.audio.call_decoder import CallerAudioDecoder
 from voice.call.protocol import DEFAULT_FRAME_MS, Message, error_message
 from voice.models import EndReason
 from voice.recording.recorder import CallRecorder
@@ -28,7 +28,7 @@ DRAIN_SECONDS = 2.0  # at the end, how long the frames already received may take
 BAD_AUDIO_REPORT_SECONDS = 1.0  # at most one `bad_audio` error a second
 BAD_AUDIO_END_SECONDS = 5.0  # undecodable audio for this long ends the call
 
-Hear = Callable[[np.ndarray, float], Awaitable[None]]  # decoded PCM24k, when its frame came
+Hear = Callable[[CallerAudio, float], Awaitable[None]]  # decoded audio, when its frame came
 
 
 def backlog_frames(frame_ms: int) -> int:
@@ -41,7 +41,7 @@ class CallerAudioIn:
         self,
         *,
         call_id: str,
-        decoder: CallerDecoder,
+        decoder: CallerAudioDecoder,
         hear: Hear,
         send_json: Callable[[Message], Awaitable[None]],
         end_call: Callable[[EndReason], None],
@@ -102,18 +102,18 @@ class CallerAudioIn:
 
     async def _decode(self, data: bytes, received_at: float) -> None:
         try:
-            pcm = self._decoder.decode(data)
+            audio = self._decoder.decode(data)
         except AudioDecodeError as error:
             await self._bad_audio(error)
             return
         self._bad_since = None
-        if len(pcm):
-            pcm = self._frame_aligned(pcm)
+        if len(audio.pcm):
+            audio = self._frame_aligned(audio)
             if self._recorder is not None:
-                self._recorder.caller_audio(pcm, received_at)
-            await self._hear(pcm, received_at)
+                self._recorder.caller_audio(audio.pcm, received_at)
+            await self._hear(audio, received_at)
 
-    def _frame_aligned(self, pcm: np.ndarray) -> np.ndarray:
+    def _frame_aligned(self, audio: CallerAudio) -> CallerAudio:
         """The first audio with silence in front to a whole number of the caller's frames.
 
         A decoder's first output can be short (an Opus decoder drops the codec's pre-skip): the
@@ -121,10 +121,10 @@ class CallerAudioIn:
         and every one would wait in its encoder for the next. Aligned once, they never wait.
         """
         if self._aligned:
-            return pcm
+            return audio
         self._aligned = True
-        short = -len(pcm) % self._frame_samples
-        return np.concatenate((np.zeros(short, dtype=np.int16), pcm)) if short else pcm
+        short = -len(audio.pcm) % self._frame_samples
+        return audio.after_silence(short) if short else audio
 
     async def _bad_audio(self, error: AudioDecodeError) -> None:
         now = time.monotonic()

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nexus_project.metrics import SPEECH_SEGMENTS_DROPPED
-from voice.audio.base import PCM_RATE
+from voice.audio.base import PCM_RATE, CallerAudio
 from voice.call.clock import CallClock
 from voice.call.speech_segments import SpeechSegment, SpeechSegmenter
 from voice.speech.stt import NoSpeechToText, SpeechContext, SpeechToText
@@ -58,10 +58,10 @@ class CallerTurns:
         self._queue: asyncio.Queue[tuple[np.ndarray, int, int] | None] = asyncio.Queue(queue_limit)
         self._worker = asyncio.create_task(self._transcribe_all(), name="caller-turns")
 
-    async def audio(self, pcm: np.ndarray) -> None:
-        """Feed the caller's decoded audio (PCM24k); to a provider that hears nothing, only the
-        speech onsets (barge-in) are looked for."""
-        items = self._detector.feed(pcm) if self._deaf else self._segmenter.feed(pcm)
+    async def audio(self, audio: CallerAudio) -> None:
+        """Feed the caller's decoded audio; to a provider that hears nothing, only the speech
+        onsets (barge-in) are looked for."""
+        items = self._detector.feed(audio.speech) if self._deaf else self._segmenter.feed(audio)
         for item in items:
             if isinstance(item, SpeechStarted):
                 await self._on_speech_start()

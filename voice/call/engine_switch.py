@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from voice.audio.base import CallerAudio
 from voice.call.background import background_task
 from voice.call.protocol import ModeReason
 from voice.call.voice_events import VoiceEvents
@@ -45,9 +46,9 @@ class EngineSwitch:
         finally:
             await self._stop_fallback()
 
-    async def caller_audio(self, pcm: np.ndarray, *, received_at: float) -> None:
+    async def caller_audio(self, audio: CallerAudio, *, received_at: float) -> None:
         engine = self._serving or self._primary
-        await engine.caller_audio(pcm, received_at=received_at)
+        await engine.caller_audio(audio, received_at=received_at)
 
     async def close(self) -> None:
         """Finish hearing what the caller said, on every engine that heard some."""

@@ -12,7 +12,8 @@ from django.conf import settings
 
 from tools_registry.slow import SlowTools
 from voice.agent.providers import agent_for
-from voice.audio.formats import caller_decoder, caller_encoder
+from voice.audio.call_decoder import CallerAudioDecoder
+from voice.audio.formats import caller_encoder
 from voice.call.access import CallAccess
 from voice.call.agent_turns import AgentTurns
 from voice.call.barge_in import BargeIn, caller_speech_detector
@@ -176,10 +177,11 @@ def _voice_stages(
         timers=timers,
         recorder=recorder,
     )
+    decoder = CallerAudioDecoder(params.format, params.rate)
     engines = EngineParts(
         persona=_engine_persona(call_id, access),
         hearing=Hearing(
-            detector=caller_speech_detector,
+            detector=partial(caller_speech_detector, decoder.speech_rate),
             stt=speech_to_text(settings.NEXUS_SPEECH_TO_TEXT),
             speech=speech,
             clock=clock,
@@ -197,8 +199,8 @@ def _voice_stages(
     )
     caller_audio = CallerAudioIn(
         call_id=call_id,
-        decoder=caller_decoder(params.format, params.rate),
-        hear=lambda pcm, received_at: switch.caller_audio(pcm, received_at=received_at),
+        decoder=decoder,
+        hear=lambda audio, received_at: switch.caller_audio(audio, received_at=received_at),
         send_json=outbox.send_json,
         end_call=end_request,
         recorder=recorder,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voice.audio.base import PCM_RATE, join_pcm
+from voice.audio.base import PCM_RATE, CallerAudio, join_pcm
 from voice.speech.vad import SpeechEnded, SpeechStarted, VoiceActivityDetector
 
 PAD_SECONDS = 0.25
@@ -31,7 +31,8 @@ def _samples(ms: int) -> int:
 
 
 class SpeechSegmenter:
-    """One per audio stream: feed PCM24k, get speech onsets and finished segments, in order."""
+    """One per audio stream: feed the caller's audio, get speech onsets and finished segments
+    (PCM24k), in order."""
 
     def __init__(
         self,
@@ -50,10 +51,11 @@ class SpeechSegmenter:
         self.fed = 0  # stream samples fed so far
         self._from: int | None = None  # start of the segment under way
 
-    def feed(self, pcm: np.ndarray) -> list[SpeechStarted | SpeechSegment]:
-        """Feed PCM24k of any length: the speech onsets and the segments it completed."""
-        pcm = np.asarray(pcm, dtype=np.int16).reshape(-1)
-        events = self._vad.feed(pcm)
+    def feed(self, audio: CallerAudio) -> list[SpeechStarted | SpeechSegment]:
+        """Feed audio of any length (its speech to the detector, its PCM24k kept): the speech
+        onsets and the segments it completed."""
+        events = self._vad.feed(audio.speech)
+        pcm = audio.pcm
         self._chunks.append(pcm)
         self.fed += len(pcm)
         out: list[SpeechStarted | SpeechSegment] = []

@@ -15,6 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from voice.agent.base import AgentProfile
+from voice.audio.base import CallerAudio
 from voice.call.protocol import ModeReason
 from voice.engines.names import EngineName
 
@@ -65,9 +66,9 @@ class VoiceEngine(Protocol):
     async def run(self) -> None:
         """Serve until cancelled: connect, stream, report; when down, say so and try again."""
 
-    async def caller_audio(self, pcm: np.ndarray, *, received_at: float) -> None:
-        """The caller's audio (PCM24k); `received_at` (`time.perf_counter()`) is when its frame
-        reached the call. Ignored while the engine is not serving."""
+    async def caller_audio(self, audio: CallerAudio, *, received_at: float) -> None:
+        """The caller's audio; `received_at` (`time.perf_counter()`) is when its frame reached
+        the call. Ignored while the engine is not serving."""
 
     async def close(self) -> None:
         """The call is ending: finish hearing what the caller already said, then stop."""

@@ -15,10 +15,9 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
-import numpy as np
-
 from nexus_project.metrics import TURN_LATENCY
 from voice.agent.base import Agent, ToolRunner, Turn
+from voice.audio.base import CallerAudio
 from voice.call.background import background_task
 from voice.call.caller_turns import Hearing
 from voice.call.latency import LatencyStats
@@ -73,8 +72,8 @@ class CascadeEngine:
         finally:
             await self._stop_answering()
 
-    async def caller_audio(self, pcm: np.ndarray, *, received_at: float) -> None:
-        await self._turns.audio(pcm)
+    async def caller_audio(self, audio: CallerAudio, *, received_at: float) -> None:
+        await self._turns.audio(audio)
 
     async def close(self) -> None:
         await self._stop_answering()

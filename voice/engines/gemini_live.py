@@ -34,8 +34,8 @@ from websockets.exceptions import WebSocketException
 from nexus_project.metrics import BRIDGE_LATENCY, TURN_LATENCY, gemini_request
 from voice.agent.base import ToolRunner, Turn
 from voice.agent.gemini_client import GeminiConfig, gemini_client
+from voice.audio.base import CallerAudio
 from voice.call.background import background_task
-from voice.call.clock import CallClock
 from voice.call.latency import LatencyStats
 from voice.call.protocol import ModeReason
 from voice.engines.base import EngineListener, EngineName, EnginePersona
@@ -64,7 +64,7 @@ class GeminiLiveEngine:
         persona: EnginePersona,
         tools: ToolRunner,
         listener: EngineListener,
-        clock: CallClock,
+        caller: CallerVoice,
         config: GeminiConfig,
         model: str,
         history: Callable[[], list[Turn]],
@@ -79,7 +79,7 @@ class GeminiLiveEngine:
         self._model = model
         self._history = history
         self._end_call = end_call
-        self._caller = CallerVoice(clock)
+        self._caller = caller
         self._playout = Playout(listener)
         self._session: AsyncSession | None = None
         self._handle: str | None = None  # the latest, to resume the conversation with
@@ -113,12 +113,12 @@ class GeminiLiveEngine:
             await asyncio.gather(playing, self._tool_calls.close(), return_exceptions=True)
             await self._client.aio.aclose()
 
-    async def caller_audio(self, pcm: np.ndarray, *, received_at: float) -> None:
-        if self._caller.hear(pcm):
+    async def caller_audio(self, audio: CallerAudio, *, received_at: float) -> None:
+        if self._caller.hear(audio):
             await self._caller_started()
         if self._held is None and self._session is None:
             return
-        data = self._caller.at_16k(pcm).tobytes()
+        data = self._caller.at_16k(audio).tobytes()
         if self._held is not None:
             self._held.append(data)
         elif self._session is not None:

@@ -83,12 +83,13 @@ class EngineParts:
         # Imported here: only a process that uses Gemini Live pays for it.
         from voice.agent.gemini_client import gemini_config_from_settings
         from voice.engines.gemini_live import GeminiLiveEngine
+        from voice.engines.gemini_live_caller import CallerVoice
 
         return GeminiLiveEngine(
             persona=self.persona,
             tools=self.tools,
             listener=listener,
-            clock=self.hearing.clock,
+            caller=CallerVoice(self.hearing.clock, self.hearing.detector()),
             config=gemini_config_from_settings(),
             model=settings.GEMINI_LIVE_MODEL,
             history=self.history,

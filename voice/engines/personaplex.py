@@ -20,7 +20,7 @@ import numpy as np
 from redis.exceptions import RedisError
 
 from nexus_project.metrics import BRIDGE_LATENCY
-from voice.audio.base import PCM_RATE
+from voice.audio.base import PCM_RATE, CallerAudio
 from voice.audio.formats import OggOpusStreamDecoder, OggOpusStreamEncoder
 from voice.call.caller_turns import CallerTurns
 from voice.call.latency import LatencyStats
@@ -179,7 +179,7 @@ class PersonaPlexEngine:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def caller_audio(self, pcm: np.ndarray, *, received_at: float) -> None:
+    async def caller_audio(self, audio: CallerAudio, *, received_at: float) -> None:
         """Send the caller's audio (PCM24k) to the sidecar, if it is live, as soon as it completes
         a model step (`voice.sidecar.steps`), and to the call's speech-to-text.
 
@@ -188,9 +188,9 @@ class PersonaPlexEngine:
         that complete a step: the sidecar could not step before they came.
         """
         self._caller_audio_at = time.monotonic()
-        if self._link is not None and await self._send(pcm):
+        if self._link is not None and await self._send(audio.pcm):
             self.uplink_latency.add(time.perf_counter() - received_at)
-        await self._caller_turns.audio(pcm)
+        await self._caller_turns.audio(audio)
 
     async def close(self) -> None:
         await self._caller_turns.close()

@@ -6,8 +6,7 @@ everything the caller says.
 
 import asyncio
 
-import numpy as np
-
+from voice.audio.base import CallerAudio
 from voice.call.caller_turns import CallerTurns
 from voice.call.protocol import ModeReason
 from voice.engines.base import EngineListener, EngineName
@@ -32,8 +31,8 @@ class UnavailableEngine:
         await self._listener.unavailable(self._reason)
         await asyncio.Future()  # nothing to retry: the call is served by the fallback
 
-    async def caller_audio(self, pcm: np.ndarray, *, received_at: float) -> None:
-        await self._caller_turns.audio(pcm)
+    async def caller_audio(self, audio: CallerAudio, *, received_at: float) -> None:
+        await self._caller_turns.audio(audio)
 
     async def close(self) -> None:
         await self._caller_turns.close()

@@ -1,4 +1,8 @@
-"""Streaming voice-activity detection on PCM24k: barge-in and cutting the caller's turns.
+"""Streaming voice-activity detection: barge-in and cutting the caller's turns.
+
+A detector takes its stream at one rate: one of webrtcvad's own (`SPEECH_RATES`, a caller's
+PCM16 as sent), heard as it is, or PCM24k, whose frames over the energy floor it resamples to
+16 kHz for webrtcvad.
 
 Each 20 ms frame is voiced when it is loud enough (an energy floor, so quiet noise and a faint
 echo of the agent's own voice never count, whatever webrtcvad thinks of them) and webrtcvad
@@ -16,11 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 import webrtcvad
 
-from voice.audio.base import FULL_SCALE, PCM_RATE
+from voice.audio.base import FULL_SCALE, PCM_RATE, SPEECH_RATES
 from voice.speech.resample import OUT_RATE, Resampler24kTo16k
 
 FRAME_MS = 20
-FRAME_SAMPLES = PCM_RATE * FRAME_MS // 1000
 
 
 @dataclass(frozen=True)
@@ -37,11 +40,12 @@ VadEvent = SpeechStarted | SpeechEnded
 
 
 class VoiceActivityDetector:
-    """One per audio stream (it holds state); feed PCM24k, get start/end events."""
+    """One per audio stream (it holds state); feed audio at `rate`, get start/end events."""
 
     def __init__(
         self,
         *,
+        rate: int = PCM_RATE,
         aggressiveness: int = 3,
         start_ms: int = 120,
         end_ms: int = 600,
@@ -49,8 +53,12 @@ class VoiceActivityDetector:
     ) -> None:
         if start_ms <= 0 or end_ms <= 0:
             raise ValueError("start_ms and end_ms must be positive")
+        if rate != PCM_RATE and rate not in SPEECH_RATES:
+            raise ValueError(f"the detector takes PCM24k or {sorted(SPEECH_RATES)} Hz, not {rate}")
         self._vad = webrtcvad.Vad(aggressiveness)  # raises ValueError outside 0..3
-        self._resampler = Resampler24kTo16k()
+        self._frame_samples = rate * FRAME_MS // 1000
+        self._resampler = Resampler24kTo16k() if rate == PCM_RATE else None
+        self._vad_rate = OUT_RATE if rate == PCM_RATE else rate
         self._start_frames = math.ceil(start_ms / FRAME_MS)
         self._end_frames = math.ceil(end_ms / FRAME_MS)
         self._min_rms = FULL_SCALE * 10 ** (min_dbfs / 20)
@@ -75,19 +83,21 @@ class VoiceActivityDetector:
         return self._speaking
 
     def feed(self, pcm: np.ndarray) -> list[VadEvent]:
-        """Feed PCM24k of any length; return the events of the frames it completed."""
+        """Feed audio at the detector's rate, of any length; return the events of the frames
+        it completed."""
         samples = np.concatenate((self._pending, np.asarray(pcm, dtype=np.int16).reshape(-1)))
-        usable = len(samples) - len(samples) % FRAME_SAMPLES
+        usable = len(samples) - len(samples) % self._frame_samples
         self._pending = samples[usable:].copy()  # a copy: never pin the caller's big buffer
         if not usable:
             return []
-        frames = samples[:usable].reshape(-1, FRAME_SAMPLES)
+        frames = samples[:usable].reshape(-1, self._frame_samples)
         levels = np.sqrt(np.mean(np.square(frames, dtype=np.float32), axis=1))
         loud = levels >= self._min_rms
-        frames_16k = self._resampled(samples[:usable], loud.any())
+        if self._resampler is not None:
+            frames = self._resampled(self._resampler, samples[:usable], loud.any())
         events: list[VadEvent] = []
         for index, is_loud in enumerate(loud):
-            voiced = bool(is_loud) and self._vad.is_speech(frames_16k[index].tobytes(), OUT_RATE)
+            voiced = bool(is_loud) and self._vad.is_speech(frames[index].tobytes(), self._vad_rate)
             self._frames_done += 1
             self._run = self._run + 1 if voiced != self._speaking else 0
             if self._run >= (self._end_frames if self._speaking else self._start_frames):
@@ -96,10 +106,13 @@ class VoiceActivityDetector:
                 events.append(SpeechStarted(at_ms) if self._speaking else SpeechEnded(at_ms))
         return events
 
-    def _resampled(self, samples: np.ndarray, needed: bool) -> np.ndarray:
-        """`samples` at 16 kHz, one row per frame, when `needed` (a frame is over the energy
-        floor, so webrtcvad hears it); else an empty array: quiet audio is not resampled."""
+    def _resampled(
+        self, resampler: Resampler24kTo16k, samples: np.ndarray, needed: bool
+    ) -> np.ndarray:
+        """PCM24k `samples` at 16 kHz, one row per frame, when `needed` (a frame is over the
+        energy floor, so webrtcvad hears it); else an empty array: quiet audio is not
+        resampled."""
         if not needed:
-            self._resampler.skip(samples)
+            resampler.skip(samples)
             return np.zeros((0, 0), dtype=np.int16)
-        return self._resampler.process(samples).reshape(len(samples) // FRAME_SAMPLES, -1)
+        return resampler.process(samples).reshape(len(samples) // self._frame_samples, -1)

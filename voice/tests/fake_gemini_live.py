@@ -192,9 +192,13 @@ class Recorded:
     setups: list[dict[str, Any]] = field(default_factory=list)
     client_contents: list[dict[str, Any]] = field(default_factory=list)
     tool_responses: list[dict[str, Any]] = field(default_factory=list)
-    audio_seconds: float = 0.0
+    caller_audio: bytearray = field(default_factory=bytearray)  # 16 kHz s16le, as received
     caller_turns: int = 0  # caller turns the detector ended
     interruptions: int = 0
+
+    @property
+    def audio_seconds(self) -> float:
+        return len(self.caller_audio) / 2 / CALLER_RATE
 
     @property
     def resumed_with(self) -> list[str | None]:
@@ -355,7 +359,7 @@ class _Session:
             self._fake.problem("caller audio of an odd number of bytes")
             return
         samples = np.frombuffer(data, dtype="<i2")
-        self._fake.received.audio_seconds += len(samples) / CALLER_RATE
+        self._fake.received.caller_audio += data
         for event in self._detector.feed(samples):
             if event == "start":
                 await self._caller_started()

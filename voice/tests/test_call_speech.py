@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bench.signals import dominant_frequency, tone
-from bench.speech import silence, speak
+from bench.speech import resampled, silence, speak
 from voice.audio.base import level_dbfs
 from voice.sidecar.emulator import EmulatorConfig
 from voice.tests.calls import agent_audio, pcm16_chunks, sidecars, stream_realtime
@@ -39,13 +39,14 @@ async def test_spoken_question_is_transcribed_and_answered_in_text(joes_key, piz
     assert pizza_row is None and pizza_entries == []
 
 
-async def test_speech_in_a_voice_call_reaches_the_transcript(joes_key):
+@pytest.mark.parametrize("rate", [24_000, 16_000, 48_000])  # heard as PCM24k / as sent
+async def test_speech_in_a_voice_call_reaches_the_transcript(joes_key, rate):
     async with sidecars():
-        async with call(f"key={joes_key.key}&rate=24000", origin=JOES_ORIGIN) as caller:
+        async with call(f"key={joes_key.key}&rate={rate}", origin=JOES_ORIGIN) as caller:
             call_id = (await caller.receive())["call_id"]
             await caller.receive_until("ready")
-            audio = utterance("what time do you open on saturday")
-            await stream_realtime(caller, pcm16_chunks(audio, 24_000), 0.02)
+            audio = resampled(utterance("what time do you open on saturday"), 24_000, rate)
+            await stream_realtime(caller, pcm16_chunks(audio, rate), 0.02)
             heard = await caller.receive_until("transcript", role="caller", timeout=60)
 
     assert {"open", "saturday"} <= set(heard["text"].split())
@@ -68,16 +69,18 @@ async def test_speech_still_going_at_hang_up_is_transcribed(joes_key, settings):
     assert any(role == "caller" and "hello" in text.split() for role, text in entries)
 
 
-async def test_barge_in_interrupts_and_drops_the_rest_of_the_agent_turn(joes_key):
+@pytest.mark.parametrize("rate", [24_000, 16_000])
+async def test_barge_in_interrupts_and_drops_the_rest_of_the_agent_turn(joes_key, rate):
     """The emulator echoes 1.2 s late: the caller talks again over the echo of their first words."""
     slow_echo = EmulatorConfig(load_base_seconds=0.05, load_per_word_seconds=0, echo_delay_steps=15)
     first = np.concatenate([speak("hello there", voice=VOICE), silence(0.8)])  # ~1.6 s
     second = np.concatenate([speak("yes please", voice=VOICE), silence(2.0)])
     async with sidecars(config=slow_echo):
-        async with call(f"key={joes_key.key}", origin=JOES_ORIGIN) as caller:
+        async with call(f"key={joes_key.key}&rate={rate}", origin=JOES_ORIGIN) as caller:
             call_id = (await caller.receive())["call_id"]
             await caller.receive_until("ready")
-            chunks = pcm16_chunks(np.concatenate([first, second]), 24_000)
+            said = resampled(np.concatenate([first, second]), 24_000, rate)
+            chunks = pcm16_chunks(said, rate)
             sender = asyncio.create_task(stream_realtime(caller, chunks, 0.02))
             await caller.receive_until("interrupt", timeout=10)
             audio_before = len(caller.audio)

@@ -5,6 +5,7 @@ import asyncio
 import numpy as np
 import pytest
 
+from voice.audio.base import CallerAudio
 from voice.call.caller_audio import CallerAudioIn
 
 pytestmark = pytest.mark.asyncio
@@ -16,12 +17,9 @@ class ShortFirstDecoder:
     def __init__(self) -> None:
         self._first = True
 
-    def decode(self, data: bytes) -> np.ndarray:
+    def decode(self, data: bytes) -> CallerAudio:
         size, self._first = (788 if self._first else 960), False
-        return np.full(size, 1000, dtype=np.int16)
-
-    def flush(self) -> np.ndarray:
-        return np.zeros(0, dtype=np.int16)
+        return CallerAudio.at_24k(np.full(size, 1000, dtype=np.int16))
 
     def close(self) -> None:
         pass
@@ -30,8 +28,9 @@ class ShortFirstDecoder:
 async def test_a_short_first_frame_gets_silence_in_front_and_every_frame_is_whole():
     heard: list[np.ndarray] = []
 
-    async def hear(pcm: np.ndarray, received_at: float) -> None:
-        heard.append(pcm)
+    async def hear(audio: CallerAudio, received_at: float) -> None:
+        assert audio.speech is audio.pcm
+        heard.append(audio.pcm)
 
     async def send_json(message: dict) -> None:
         raise AssertionError(f"unexpected {message}")

@@ -10,7 +10,7 @@ import pytest
 from bench.clocks import HandClock
 from bench.signals import tone
 from bench.speech import silence, speak
-from voice.audio.base import PCM_RATE
+from voice.audio.base import PCM_RATE, CallerAudio
 from voice.call.caller_turns import CallerTurns
 from voice.call.speech_segments import PAD_SECONDS
 from voice.speech.pocketsphinx_stt import PocketsphinxSpeechToText
@@ -63,7 +63,7 @@ class Turns:
     async def say(self, pcm: np.ndarray) -> None:
         for start in range(0, len(pcm), CHUNK):
             self.clock.now_ms += 20
-            await self.turns.audio(pcm[start : start + CHUNK])
+            await self.turns.audio(CallerAudio.at_24k(pcm[start : start + CHUNK]))
             await asyncio.sleep(0)  # a call yields between frames
 
 

@@ -20,11 +20,13 @@ from bench.speech import speak
 from tools_registry.base import ToolOutcome, ToolSpec
 from voice.agent.base import AgentProfile, Turn
 from voice.agent.gemini_client import GeminiConfig
-from voice.audio.base import PCM_RATE
+from voice.audio.base import PCM_RATE, CallerAudio
+from voice.call.barge_in import caller_speech_detector
 from voice.call.clock import CallClock
 from voice.call.protocol import ModeReason
 from voice.engines.base import EngineName, EnginePersona
 from voice.engines.gemini_live import GeminiLiveEngine
+from voice.engines.gemini_live_caller import CallerVoice
 from voice.models import EndReason
 from voice.tests.fake_gemini_live import (
     API_KEY,
@@ -200,7 +202,8 @@ class Caller:
         while True:
             frame, self._speech = self._speech[:FRAME], self._speech[FRAME:]
             frame = np.pad(frame, (0, FRAME - len(frame)))
-            await self._engine.caller_audio(frame, received_at=time.perf_counter())
+            audio = CallerAudio.at_24k(frame)
+            await self._engine.caller_audio(audio, received_at=time.perf_counter())
             frames += 1
             await asyncio.sleep(max(0.0, started + frames * FRAME / PCM_RATE - time.monotonic()))
 
@@ -229,7 +232,7 @@ async def live_call(
         persona=PERSONA,
         tools=runner or FakeRunner(),
         listener=listener,
-        clock=clock,
+        caller=CallerVoice(clock, caller_speech_detector()),
         config=GeminiConfig(api_key=API_KEY, base_url=base_url, timeout_seconds=10),
         model=MODEL,
         history=lambda: list(history),

@@ -68,11 +68,11 @@ async def live(tls_dir, settings) -> AsyncIterator[FakeGeminiLive]:
 
 
 @asynccontextmanager
-async def gemini_call(key: Key) -> AsyncIterator[Caller]:
+async def gemini_call(key: Key, query: str = "") -> AsyncIterator[Caller]:
     """A voice call to Joe's, its persona switched to gemini_live with the voice Puck."""
     async with (
         persona_voice(key, "gemini_live", "Puck"),
-        call(f"key={key.key}", origin=JOES_ORIGIN) as caller,
+        call(f"key={key.key}{query}", origin=JOES_ORIGIN) as caller,
     ):
         yield caller
 
@@ -170,6 +170,18 @@ async def test_the_persona_greets_and_answers_a_spoken_question_in_its_live_voic
     declared = {d["name"] for d in setup["tools"][0]["functionDeclarations"]}
     assert {"check_availability", "book_appointment", "end_call"} <= declared
     assert live.received.caller_turns == 1
+
+
+async def test_a_caller_at_16_khz_reaches_the_live_api_as_sent(joes_key, live):
+    sent = tone(440, 1.0, rate=16_000, amplitude=0.4)
+    live.script(GREETING)
+    async with gemini_call(joes_key, "&rate=16000") as caller:
+        await caller.receive_until("ready", timeout=WAIT)
+        await stream_realtime(caller, pcm16_chunks(sent, 16_000), 0.02)
+        await caller.send({"type": "end"})
+        await caller.receive_until("ended", timeout=WAIT)
+
+    assert sent.astype("<i2").tobytes() in live.received.caller_audio  # not a sample resampled
 
 
 async def test_the_live_model_books_an_appointment_through_joes_calendar(

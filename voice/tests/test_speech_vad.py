@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bench.speech import noise, silence, speak
+from bench.speech import noise, resampled, silence, speak
 from voice.speech.vad import SpeechEnded, SpeechStarted, VadEvent, VoiceActivityDetector
 
 RATE = 24_000
@@ -87,7 +87,25 @@ def test_hysteresis_settings_shape_the_events():
     assert len(starts) > 1
 
 
-@pytest.mark.parametrize("kwargs", [{"aggressiveness": 4}, {"start_ms": 0}, {"end_ms": -20}])
+@pytest.mark.parametrize("rate", [8_000, 16_000, 32_000, 48_000])
+def test_speech_at_webrtcvads_own_rates_is_heard_as_it_is_at_24k(rate):
+    clip = speak(BOOKING)
+    stream = np.concatenate((silence(0.5), clip, silence(1.5), clip, silence(1.5)))
+    at_24k = VoiceActivityDetector().feed(stream)
+
+    as_sent, detector = resampled(stream, RATE, rate), VoiceActivityDetector(rate=rate)
+    chunk = rate * 40 // 1000
+    events = [
+        e for i in range(0, len(as_sent), chunk) for e in detector.feed(as_sent[i : i + chunk])
+    ]
+
+    assert [type(e) for e in events] == [type(e) for e in at_24k]
+    assert [e.at_ms for e in events] == pytest.approx([e.at_ms for e in at_24k], abs=40)
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"aggressiveness": 4}, {"start_ms": 0}, {"end_ms": -20}, {"rate": 44_100}]
+)
 def test_invalid_settings_are_refused(kwargs):
     with pytest.raises(ValueError):
         VoiceActivityDetector(**kwargs)

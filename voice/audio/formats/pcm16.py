@@ -1,7 +1,8 @@
 """Raw PCM16 (signed 16-bit little-endian mono): the AudioWorklet format, the lowest latency.
 
 Input may come at any rate from 8000 to 48000 Hz and in any byte count: an odd trailing byte is
-kept for the next chunk. Output is always PCM24k, so the encoder only serializes.
+kept for the next chunk. Output is always PCM24k (and, on request, the samples as sent), so the
+encoder only serializes.
 """
 
 import av
@@ -25,16 +26,20 @@ class Pcm16Decoder:
         self._resampler = PcmResampler() if rate != PCM_RATE else None
 
     def decode(self, data: bytes) -> np.ndarray:
+        return self.decode_sent(data)[0]
+
+    def decode_sent(self, data: bytes) -> tuple[np.ndarray, np.ndarray]:
+        """The PCM24k decoded so far, and the same samples as sent (at the decoder's rate)."""
         if self._odd_byte:
             data = self._odd_byte + data
         even = len(data) & ~1
         self._odd_byte = data[even:]
         samples = np.frombuffer(data, dtype="<i2", count=even // 2).astype(np.int16)
         if self._resampler is None or not samples.size:
-            return samples
+            return samples, samples
         frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = self._rate
-        return self._resampler.convert(frame)
+        return self._resampler.convert(frame), samples
 
     def flush(self) -> np.ndarray:
         self._odd_byte = b""
