@@ -4,9 +4,9 @@ For one caller format, `calls` calls on the same audio as the simulated callers,
 per-call codec state as in the server, interleaved as the server meets them (every call's first
 frame, then every call's second, ...; the sidecar's pages when their 80 ms step is due): the
 caller's format decoded to PCM24k (resampling included), the caller-speech VAD (on the samples as
-sent when the server's would be: PCM16 at a rate webrtcvad takes), Ogg/Opus encode
-to the sidecar at the bridge's frame length and complexity, decode of the sidecar's pages and the
-caller's PCM16 output encode. The sidecar's pages are made beforehand, untimed, as the emulator
+sent where the server's is: PCM16 at a rate webrtcvad takes), Ogg/Opus encode to the sidecar at
+the bridge's frame length and complexity, decode of the sidecar's pages and the caller's PCM16
+output encode. The sidecar's pages are made beforehand, untimed, as the emulator
 makes them: `sphn`, one 80 ms step at a time. The VAD is also timed alone, for reference. Each
 is timed `REPEATS` times afresh and the least CPU kept: other work on the machine only adds.
 
