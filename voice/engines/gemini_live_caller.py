@@ -37,8 +37,8 @@ class CallerVoice:
         return started
 
     def at_16k(self, audio: CallerAudio) -> np.ndarray:
-        """The caller's audio at 16 kHz (resampled, a sample or two may wait for the next
-        call)."""
+        """The caller's audio at 16 kHz: as sent when it came at 16 kHz, else resampled (a
+        sample or two may wait for the next call)."""
         if audio.speech_rate == OUT_RATE:
             return audio.speech
         samples = np.concatenate((self._unresampled, audio.pcm))
