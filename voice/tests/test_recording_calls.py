@@ -123,8 +123,9 @@ async def test_the_agents_spoken_greeting_and_the_callers_tone_are_both_in_the_r
     said = recording.part(spoken_at - 0.3, tone_at - 0.1)
     heard = await PocketsphinxSpeechToText().transcribe(np.concatenate([said, silence(0.3)]))
     # "Thanks for calling Joe's Barbershop, this is Sam. How can I help?": Opus at 24 kb/s and
-    # where its frames fall vary what pocketsphinx makes of the synthetic voice's first words.
-    assert "shop" in heard and "how can i" in heard, heard
+    # where its frames fall vary what pocketsphinx makes of the synthetic voice's first words
+    # ("... barber shop", "... smaller shot up"); "how can i" came through in every reading.
+    assert "how can i" in heard, heard
     # The caller's tone after it, at its own time.
     tone_onset = recording.onset(after=tone_at - 0.3)
     assert tone_onset == pytest.approx(tone_at, abs=0.3)
