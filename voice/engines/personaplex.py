@@ -34,8 +34,8 @@ from voice.sidecar.steps import StepBatch
 logger = logging.getLogger(__name__)
 
 # The sidecar's input is encoded at this libopus complexity, as PersonaPlex's own browser client
-# encodes the microphone: a speech model listens, not a person. It costs 0.09 CPU-s per minute of
-# audio, against 0.16 at complexity 5 and 0.23 at the best quality (10).
+# encodes the microphone: a speech model listens, not a person. In 40 ms frames it costs 0.09
+# CPU-s per minute of audio, against 0.16 at complexity 5 and 0.23 at the best quality (10).
 SIDECAR_COMPLEXITY = 0
 PACE_SLACK_SECONDS = 0.06  # how far the stream may lag real time before silence fills it
 CALLER_QUIET_SECONDS = 0.2  # no caller audio for this long: the caller is quiet, not late
@@ -181,8 +181,8 @@ class PersonaPlexEngine:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def caller_audio(self, audio: CallerAudio, *, received_at: float) -> None:
-        """Send the caller's audio (PCM24k) to the sidecar, if it is live, as soon as it completes
-        a model step (`voice.sidecar.steps`), and to the call's speech-to-text.
+        """Send the caller's PCM24k to the sidecar, if it is live, as soon as it completes a model
+        step (`voice.sidecar.steps`), and their audio to the call's speech-to-text.
 
         `received_at` (`time.perf_counter()`) is when its frame reached the call: the uplink
         latency, from there to the sidecar, covers decoding it too. It is taken for the frames
