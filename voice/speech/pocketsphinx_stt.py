@@ -9,9 +9,10 @@ keeps each decoder to one thread, as pocketsphinx requires. The pool starts at f
 As with any spawned process, a script that transcribes needs an ``if __name__ == "__main__"``
 guard (the workers import the main module).
 
-The workers run at a lower priority than the web process (`WORKER_NICENESS`), so speech-to-text
-takes only the CPU the calls' audio leaves; there is one per CPU the process may run on unless
-the `NEXUS_SPEECH_TO_TEXT_WORKERS` setting says otherwise (each holds ~90 MB of model).
+The workers run in Linux's idle scheduling class (`SCHED_IDLE`), below any process of normal
+priority, so speech-to-text takes only the CPU the calls' audio leaves; there is one per CPU the
+process may run on unless the `NEXUS_SPEECH_TO_TEXT_WORKERS` setting says otherwise (each holds
+~90 MB of model).
 
 A call's phrases (`SpeechContext.phrases`, the persona's vocabulary) become a language model of
 their own, built by pocketsphinx's `ArpaBoLM` in each worker at the first utterance that needs
@@ -38,7 +39,6 @@ from voice.audio.base import level_dbfs
 from voice.speech.resample import OUT_RATE, resample_24k_to_16k
 from voice.speech.stt import ANYTHING, SpeechContext
 
-WORKER_NICENESS = 10  # added to the web process's: the calls' audio comes first
 SILENCE_DBFS = -60.0  # quieter utterances are not decoded: pocketsphinx invents words in silence
 
 _executor: ProcessPoolExecutor | None = None
@@ -56,7 +56,7 @@ def pool_size() -> int:
 
 
 def _worker_start() -> None:
-    os.nice(WORKER_NICENESS)
+    os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
 
 def _pool() -> ProcessPoolExecutor:

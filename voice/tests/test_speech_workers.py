@@ -1,4 +1,4 @@
-"""The offline speech-to-text's worker processes: niced below the web process, sized by the
+"""The offline speech-to-text's worker processes: scheduled below the web process, sized by the
 machine or the setting."""
 
 import os
@@ -7,7 +7,7 @@ import time
 import pytest
 
 from voice.speech import pocketsphinx_stt
-from voice.speech.pocketsphinx_stt import WORKER_NICENESS, pool_size
+from voice.speech.pocketsphinx_stt import pool_size
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -22,10 +22,11 @@ def fresh_pool():
         pocketsphinx_stt._discard_pool(pocketsphinx_stt._executor)
 
 
-def test_the_workers_run_at_a_lower_priority_than_the_web_process(fresh_pool):
-    worker_niceness = pocketsphinx_stt._pool().submit(os.nice, 0).result(timeout=60)
+def test_the_workers_run_only_on_the_cpu_the_web_process_leaves(fresh_pool):
+    worker_policy = pocketsphinx_stt._pool().submit(os.sched_getscheduler, 0).result(timeout=60)
 
-    assert worker_niceness == min(19, os.nice(0) + WORKER_NICENESS)
+    assert worker_policy == os.SCHED_IDLE
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER
 
 
 def test_the_pool_has_one_worker_per_usable_cpu_unless_the_setting_says_otherwise(
