@@ -3,9 +3,10 @@
 The in-process measurements (bare codec work and libopus floor per format, VAD, speech-to-text
 word errors) run before any server starts, so nothing else competes for the CPU while they are
 timed. Then, per caller format, the load is stepped through `--steps` against daphne serving the
-bridge alone (`NEXUS_SPEECH_TO_TEXT=none`); daphne is restarted as the whole product (offline
-speech-to-text) for the main load of `--calls` and the same steps. Every child process is stopped
-on the way out, whatever ends the run: the end, an error, Ctrl+C or SIGTERM.
+bridge alone (`NEXUS_SPEECH_TO_TEXT=none`); then a fresh daphne serves the whole product (offline
+speech-to-text) for each format's main load of `--calls` and the same steps, so that no format's
+memory per call is measured on a heap an earlier format's load had grown. Every child process is
+stopped on the way out, whatever ends the run: the end, an error, Ctrl+C or SIGTERM.
 """
 
 import asyncio
@@ -178,18 +179,20 @@ async def _product_load(
 
 
 async def _whole_product(
-    server: Server, tenant: BenchTenant, options: BenchOptions, watched: dict[str, Watched]
-) -> dict[str, tuple[ProductLoad, Stepped | None]]:
-    measured = {}
-    for index, name in enumerate(options.formats):
-        caller_format = FORMATS[name]
-        what = f"whole product, {caller_format.title}"
-        load = _loader(server, tenant, options, watched, caller_format)
-        _say(f"{what}: warm-up call and connects one at a time")
-        product, idle = await _product_load(load, tenant, options, watched, soak=index == 0)
-        steps = await _stepped(load, tenant, options, idle, what) if options.steps else []
-        measured[name] = (product, Stepped(product.warmup, steps) if steps else None)
-    return measured
+    server: Server,
+    tenant: BenchTenant,
+    options: BenchOptions,
+    watched: dict[str, Watched],
+    caller_format: CallerFormat,
+    *,
+    soak: bool,
+) -> tuple[ProductLoad, Stepped | None]:
+    what = f"whole product, {caller_format.title}"
+    load = _loader(server, tenant, options, watched, caller_format)
+    _say(f"{what}: warm-up call and connects one at a time")
+    product, idle = await _product_load(load, tenant, options, watched, soak=soak)
+    steps = await _stepped(load, tenant, options, idle, what) if options.steps else []
+    return product, Stepped(product.warmup, steps) if steps else None
 
 
 def _vad() -> VadFigures | str:
@@ -252,10 +255,18 @@ def main(argv: list[str]) -> int:
             watched = {SERVER: Watched(server.pid), **others}
             bridge = asyncio.run(_bridge_alone(server, tenant, options, watched))
             processes.stop(server.name)
-        _say(f"starting daphne, the whole product (NEXUS_SPEECH_TO_TEXT={WHOLE_PRODUCT})")
-        server = daphne_start(processes, sidecar_urls=farm.urls, speech_to_text=WHOLE_PRODUCT)
-        watched = {SERVER: Watched(server.pid), **others}
-        product = asyncio.run(_whole_product(server, tenant, options, watched))
+        product = {}
+        for index, name in enumerate(options.formats):
+            _say(f"starting daphne, the whole product (NEXUS_SPEECH_TO_TEXT={WHOLE_PRODUCT})")
+            server = daphne_start(
+                processes, sidecar_urls=farm.urls, speech_to_text=WHOLE_PRODUCT, label=name
+            )
+            watched = {SERVER: Watched(server.pid), **others}
+            measured = _whole_product(
+                server, tenant, options, watched, FORMATS[name], soak=index == 0
+            )
+            product[name] = asyncio.run(measured)
+            processes.stop(server.name)
     except (BenchError, subprocess.CalledProcessError) as error:
         print(f"bench: {error}", file=sys.stderr)
         return 1

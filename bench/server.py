@@ -40,15 +40,21 @@ def _answers(port: int) -> bool:
 
 
 def daphne_start(
-    processes: ChildProcesses, *, sidecar_urls: list[str], speech_to_text: str | None = None
+    processes: ChildProcesses,
+    *,
+    sidecar_urls: list[str],
+    speech_to_text: str | None = None,
+    label: str = "",
 ) -> Server:
-    """Start daphne as one of `processes`, with `NEXUS_SPEECH_TO_TEXT=speech_to_text` if given;
-    return once it answers HTTP."""
+    """Start daphne as one of `processes`, with `NEXUS_SPEECH_TO_TEXT=speech_to_text` if given
+    and `label` in its log's name; return once it answers HTTP."""
     port = free_port(HOST)
     env = {**os.environ, "PERSONAPLEX_URLS": ",".join(sidecar_urls)}
     if speech_to_text is not None:
         env["NEXUS_SPEECH_TO_TEXT"] = speech_to_text
     name = f"daphne-stt-{env.get('NEXUS_SPEECH_TO_TEXT', 'offline')}"
+    if label:
+        name += f"-{label}"
     command = [sys.executable, "-m", "nexus_project.serve", "-b", HOST, "-p", str(port)]
     process = processes.start(name, [*command, "nexus_project.asgi:application"], env=env)
     deadline = time.monotonic() + START_SECONDS
