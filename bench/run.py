@@ -262,10 +262,9 @@ def main(argv: list[str]) -> int:
                 processes, sidecar_urls=farm.urls, speech_to_text=WHOLE_PRODUCT, label=name
             )
             watched = {SERVER: Watched(server.pid), **others}
-            measured = _whole_product(
-                server, tenant, options, watched, FORMATS[name], soak=index == 0
+            product[name] = asyncio.run(
+                _whole_product(server, tenant, options, watched, FORMATS[name], soak=index == 0)
             )
-            product[name] = asyncio.run(measured)
             processes.stop(server.name)
     except (BenchError, subprocess.CalledProcessError) as error:
         print(f"bench: {error}", file=sys.stderr)
