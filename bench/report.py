@@ -403,11 +403,13 @@ def report_render(figures: BenchFigures) -> str:
     vad_rows(table, figures.vad)
     word_error_rows(table, figures.word_errors)
     minutes, seconds = divmod(round(figures.wall), 60)
+    bridge = (
+        f"the bridge alone (NEXUS_SPEECH_TO_TEXT={BRIDGE_ALONE}), then " if options.steps else ""
+    )
     header = (
         f"Nexus voice bridge benchmark: {options.calls} calls x {options.seconds:g} s per format,"
-        f" {options.frame_ms} ms frames; 1 daphne process at a time (DJANGO_DEBUG=0): the bridge"
-        f" alone (NEXUS_SPEECH_TO_TEXT={BRIDGE_ALONE}), then the whole product, a fresh one per"
-        f" format; 1 Celery worker;"
+        f" {options.frame_ms} ms frames; 1 daphne process at a time (DJANGO_DEBUG=0): {bridge}the"
+        " whole product, a fresh one per format; 1 Celery worker;"
         f" {options.most_calls} PersonaPlex emulators (echo 240 ms) in 1 process;"
         f" {figures.cpus} CPUs"
     )
